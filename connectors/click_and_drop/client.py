@@ -1,0 +1,91 @@
+"""Client for Royal Mail Click & Drop's ``POST /orders`` (see shared reference spec v1).
+
+Click & Drop answers 200 for a request whose items partly fail: accepted items are in
+``createdOrders``, rejected ones in ``failedOrders`` with field-level errors. The
+``orderReference`` is our idempotency reference: booking the same reference again
+returns the existing shipment instead of a second label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import dlt
+from dlt.sources.helpers.requests import Client
+
+
+class ClickAndDropError(RuntimeError):
+    """The API refused the whole request (auth, malformed body, server error)."""
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    """Outcome of booking one order: accepted with a tracking number, or rejected with reasons."""
+
+    order_reference: str
+    accepted: bool
+    order_identifier: int | None = None
+    tracking_number: str | None = None
+    failure_reason: str | None = None
+
+
+class ClickAndDropClient:
+    """Books shipments on one Click & Drop account."""
+
+    def __init__(self, base_url: str, api_key: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
+        # Retries 429/5xx and connection errors; safe for POST because orderReference is idempotent.
+        self._session = Client(raise_for_status=False).session
+
+    @classmethod
+    def from_config(cls) -> ClickAndDropClient:
+        """Built from dlt config/secrets: ``sources.click_and_drop.base_url`` and ``.api_key``."""
+        return cls(
+            dlt.config["sources.click_and_drop.base_url"],
+            dlt.secrets["sources.click_and_drop.api_key"],
+        )
+
+    def create_order(self, item: dict[str, Any]) -> BookingResult:
+        """Create one shipment; a field-level rejection is a result, not an exception."""
+        reference = item["orderReference"]
+        response = self._session.post(
+            f"{self.base_url}/orders", json={"items": [item]}, headers=self._headers, timeout=60
+        )
+        if response.status_code != 200:
+            raise ClickAndDropError(
+                f"Click & Drop refused order {reference}: HTTP {response.status_code} {_error_text(response)}"
+            )
+        body = response.json()
+        for created in body.get("createdOrders") or []:
+            if created.get("orderReference") == reference:
+                return BookingResult(
+                    order_reference=reference,
+                    accepted=True,
+                    order_identifier=created.get("orderIdentifier"),
+                    tracking_number=created.get("trackingNumber")
+                    or next((p.get("trackingNumber") for p in created.get("packages") or []), None),
+                )
+        reasons = [
+            _describe_error(error)
+            for failed in body.get("failedOrders") or []
+            for error in failed.get("errors") or []
+        ]
+        return BookingResult(reference, accepted=False, failure_reason="; ".join(reasons) or "rejected")
+
+
+def _describe_error(error: dict[str, Any]) -> str:
+    fields = ", ".join(f"{f.get('fieldName')}={f.get('value')!r}" for f in error.get("fields") or [])
+    message = error.get("errorMessage") or f"error {error.get('errorCode')}"
+    return f"{message} ({fields})" if fields else message
+
+
+def _error_text(response: Any) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        return str(body.get("message") or body)[:200]
+    return str(body)[:200]

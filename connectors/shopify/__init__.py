@@ -1,0 +1,5 @@
+"""Shopify GraphQL Admin API source."""
+
+from connectors.shopify.source import shopify_source
+
+__all__ = ["shopify_source"]

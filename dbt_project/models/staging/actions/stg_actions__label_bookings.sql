@@ -1,0 +1,12 @@
+select
+    idempotency_key,
+    order_id,
+    order_reference,
+    status as booking_status,
+    attempted_at,
+    completed_at,
+    carrier_order_identifier,
+    tracking_number,
+    failure_reason,
+    rule_version
+from {{ source('actions', 'label_bookings') }}

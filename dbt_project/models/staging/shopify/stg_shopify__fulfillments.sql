@@ -1,0 +1,25 @@
+with fulfillments as (
+    select * from {{ source('shopify', 'orders__fulfillments') }}
+),
+
+tracking as (
+    -- A fulfilment usually carries one tracking number; keep the first.
+    select _dlt_parent_id, min(number) as tracking_number, min(company) as carrier
+    from {{ source('shopify', 'orders__fulfillments__tracking_info') }}
+    group by _dlt_parent_id
+),
+
+orders as (
+    select id as order_id, _dlt_id from {{ source('shopify', 'orders') }}
+)
+
+select
+    fulfillments.id as fulfillment_id,
+    orders.order_id,
+    fulfillments.status,
+    {{ as_utc('fulfillments.created_at') }} as fulfilled_at,
+    tracking.tracking_number,
+    tracking.carrier
+from fulfillments
+inner join orders on fulfillments._dlt_parent_id = orders._dlt_id
+left join tracking on tracking._dlt_parent_id = fulfillments._dlt_id

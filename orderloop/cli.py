@@ -1,0 +1,123 @@
+"""The ``orderloop`` command: demo, run, sandbox, dashboard, summary."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from orderloop.environment import configure_environment
+from orderloop.paths import DataPaths
+from orderloop.run_pass import PassResult
+
+
+def _demo(args: argparse.Namespace, paths: DataPaths) -> int:
+    from orderloop.run_pass import run_full_pass, sandbox_for_run
+    from orderloop.serve import serve_all
+    from sandbox.generator import generate_world
+
+    # A demo starts from a clean world and warehouse so its numbers are its own.
+    for stale in (paths.warehouse, paths.published):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(paths.dlt_pipelines, ignore_errors=True)
+    paths.ensure()
+    print(f"Simulating a merchant: {args.days} days of orders (seed {args.seed}) in {paths.sandbox}")
+    generate_world(paths.sandbox, days=args.days, seed=args.seed)
+    code = _run_once(paths, sandbox_for_run(paths, args.days, args.seed), run_full_pass)
+    if code != 0 or args.no_serve:
+        return code
+    return serve_all(paths, dagster_port=args.dagster_port, dashboard_port=args.dashboard_port)
+
+
+def _run_once(
+    paths: DataPaths,
+    sandbox_context: AbstractContextManager[str | None],
+    run_full_pass: Callable[[], PassResult],
+) -> int:
+    from orderloop.summary import format_summary, kpi_summary
+
+    with sandbox_context as url:
+        if url:
+            print(f"Sandbox serving on {url}")
+        result = run_full_pass()
+    if not result.success:
+        print(
+            f"Pipeline run {result.run_id} failed; see the Dagster UI (orderloop demo) or logs above.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"Pipeline run {result.run_id} succeeded.\n")
+    print(format_summary(kpi_summary(paths.published)))
+    return 0
+
+
+def _run(args: argparse.Namespace, paths: DataPaths) -> int:
+    from orderloop.run_pass import run_full_pass, sandbox_for_run
+
+    return _run_once(paths, sandbox_for_run(paths), run_full_pass)
+
+
+def _sandbox(args: argparse.Namespace, paths: DataPaths) -> int:
+    from sandbox.cli import main as sandbox_main
+
+    return sandbox_main(["--data-dir", str(paths.sandbox), *args.sandbox_args])
+
+
+def _dashboard(args: argparse.Namespace, paths: DataPaths) -> int:
+    from orderloop.serve import dashboard_command
+
+    return subprocess.call(dashboard_command(args.port), env=dict(os.environ))
+
+
+def _summary(args: argparse.Namespace, paths: DataPaths) -> int:
+    from orderloop.summary import format_summary, kpi_summary
+
+    if not paths.published.exists():
+        print("Nothing published yet: run `orderloop run` or `orderloop demo` first.", file=sys.stderr)
+        return 1
+    print(format_summary(kpi_summary(paths.published)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="orderloop", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="simulate a merchant, run the loop once, serve the UIs")
+    demo.add_argument("--days", type=int, default=30, help="days of order history to simulate")
+    demo.add_argument("--seed", type=int, default=7, help="seed of the simulated world")
+    demo.add_argument("--no-serve", action="store_true", help="stop after the KPI summary")
+    demo.add_argument("--dagster-port", type=int, default=3000)
+    demo.add_argument("--dashboard-port", type=int, default=8501)
+    demo.set_defaults(handler=_demo)
+
+    run = commands.add_parser("run", help="run one pass of the pipeline against the configured sources")
+    run.set_defaults(handler=_run)
+
+    sandbox = commands.add_parser(
+        "sandbox", help="the simulated merchant world (generate, serve, stats, advance)", add_help=False
+    )
+    sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER)
+    sandbox.set_defaults(handler=_sandbox)
+
+    dashboard = commands.add_parser("dashboard", help="serve the Streamlit dashboard on 127.0.0.1")
+    dashboard.add_argument("--port", type=int, default=8501)
+    dashboard.set_defaults(handler=_dashboard)
+
+    summary = commands.add_parser("summary", help="print the KPI summary of the published warehouse")
+    summary.set_defaults(handler=_summary)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    paths = configure_environment()
+    return args.handler(args, paths)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

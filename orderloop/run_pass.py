@@ -1,0 +1,49 @@
+"""One pass of the loop as a real Dagster run, recorded in the instance the UI shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from orderloop.paths import DataPaths
+from orderloop.sandbox_mode import sandbox_enabled, sources_pointing_at
+
+
+@dataclass(frozen=True)
+class PassResult:
+    success: bool
+    run_id: str
+
+
+@contextmanager
+def sandbox_for_run(paths: DataPaths, days: int = 30, seed: int = 7) -> Iterator[str | None]:
+    """Serve the sandbox on an ephemeral port for the length of a run, if config asks for it."""
+    if not sandbox_enabled():
+        yield None
+        return
+    from sandbox.server import SandboxServer
+
+    from sandbox.generator import generate_world
+
+    if not (paths.sandbox / "world.sqlite").exists():
+        print(f"No sandbox world in {paths.sandbox}: generating {days} days (seed {seed}).")
+        generate_world(paths.sandbox, days=days, seed=seed)
+    with SandboxServer(paths.sandbox) as server, sources_pointing_at(server.url):
+        yield server.url
+
+
+def run_full_pass(prepare_dbt: bool = True) -> PassResult:
+    """Execute ``full_pass_job`` in this process (one writer, no lock contention)."""
+    from dagster import DagsterInstance
+
+    from pipelines.assets.dbt_project import ensure_manifest
+
+    if prepare_dbt:
+        ensure_manifest(force=True)
+    from pipelines.definitions import defs
+
+    job = defs.resolve_job_def("full_pass_job")
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    return PassResult(success=result.success, run_id=result.run_id)

@@ -1,0 +1,1 @@
+"""The Dagster code location: ingestion, transformation, actions and publication."""

@@ -1,0 +1,1 @@
+"""Assets of the order loop, one module per stage."""

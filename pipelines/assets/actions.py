@@ -1,0 +1,42 @@
+"""Reverse-ETL actions as assets: each materialization is one pass over its queue."""
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+
+from connectors.click_and_drop import ClickAndDropClient
+from pipelines.actions.label_booking import book_labels
+from pipelines.actions.ledger import LabelBookingLedger
+from pipelines.assets.ingestion import WRITER_POOL
+from pipelines.resources import WarehouseResource
+
+LABEL_BOOKINGS_KEY = AssetKey(["actions", "label_bookings"])
+LABEL_BOOKING_QUEUE_KEY = AssetKey(["marts", "label_booking_queue"])
+
+
+@asset(
+    key=LABEL_BOOKINGS_KEY,
+    deps=[LABEL_BOOKING_QUEUE_KEY],
+    group_name="actions",
+    kinds={"python", "duckdb"},
+    pool=WRITER_POOL,
+    description="Click & Drop labels booked for the label_booking_queue, recorded in the action ledger.",
+)
+def label_bookings(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    client = ClickAndDropClient.from_config()
+    with warehouse.connect() as conn:
+        ledger = LabelBookingLedger(conn)
+        queue = conn.execute("select * from marts.label_booking_queue order by placed_at, order_id").fetchdf()
+        summary = book_labels(queue.to_dict("records"), ledger, client)
+        totals = ledger.counts()
+    for rejection in summary.rejections:
+        context.log.warning(f"label booking rejected: {rejection}")
+    return MaterializeResult(
+        metadata={
+            "queued": len(queue),
+            "booked": summary.booked,
+            "rejected": summary.rejected,
+            "skipped_already_booked": summary.skipped_already_booked,
+            "skipped_already_rejected": summary.skipped_already_rejected,
+            "ledger_booked_total": totals.get("booked", 0),
+            "ledger_failed_total": totals.get("failed", 0),
+        }
+    )

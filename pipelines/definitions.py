@@ -1,0 +1,38 @@
+"""The Dagster code location loaded by workspace.yaml."""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from orderloop.environment import configure_environment
+
+configure_environment()
+
+from pipelines.assets.actions import label_bookings  # noqa: E402
+from pipelines.assets.ingestion import calendar_assets, shopify_assets  # noqa: E402
+from pipelines.assets.publication import published_marts  # noqa: E402
+from pipelines.assets.transformation import (  # noqa: E402
+    dbt_after_actions,
+    dbt_before_actions,
+    nested_source_table_specs,
+)
+from pipelines.jobs import act_and_publish_job, full_pass_job, ingest_job  # noqa: E402
+from pipelines.resources import build_resources  # noqa: E402
+from pipelines.schedules import ingest_schedule  # noqa: E402
+from pipelines.sensors import label_booking_sensor  # noqa: E402
+
+defs = Definitions(
+    assets=[
+        shopify_assets,
+        calendar_assets,
+        *nested_source_table_specs(),
+        dbt_before_actions,
+        label_bookings,
+        dbt_after_actions,
+        published_marts,
+    ],
+    jobs=[ingest_job, act_and_publish_job, full_pass_job],
+    schedules=[ingest_schedule],
+    sensors=[label_booking_sensor],
+    resources=build_resources(),
+)

@@ -1,0 +1,30 @@
+"""Jobs: routine ingestion, acting on what it found, and one whole pass."""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, define_asset_job
+
+from pipelines.assets.actions import label_bookings
+from pipelines.assets.ingestion import calendar_assets, shopify_assets
+from pipelines.assets.publication import published_marts
+from pipelines.assets.transformation import dbt_after_actions, dbt_before_actions
+
+INGESTION = AssetSelection.assets(shopify_assets, calendar_assets, dbt_before_actions)
+ACTIONS_AND_MARTS = AssetSelection.assets(label_bookings, dbt_after_actions, published_marts)
+
+# The schedule runs this; a materialized queue then wakes the action sensor.
+ingest_job = define_asset_job(
+    "ingest_job", selection=INGESTION, description="Load sources, build action queues."
+)
+
+act_and_publish_job = define_asset_job(
+    "act_and_publish_job",
+    selection=ACTIONS_AND_MARTS,
+    description="Run the actions, rebuild the marts that read their ledger, publish for dashboards.",
+)
+
+full_pass_job = define_asset_job(
+    "full_pass_job",
+    selection=INGESTION | ACTIONS_AND_MARTS,
+    description="One pass of the whole loop; what `orderloop run` executes.",
+)

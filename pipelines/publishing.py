@@ -1,0 +1,58 @@
+"""Publish the marts as a read-only copy for dashboards and sensors.
+
+DuckDB lets one process write a file, and even a reader in another process blocks the
+writer. So readers never open the live warehouse: after each successful run the marts
+are copied into a fresh file that then atomically replaces the published one. A reader
+that has the old file open keeps reading it; the next query opens the new one.
+
+DuckDB-specific (ATTACH and a file copy); on a server warehouse this step becomes a
+schema swap or a no-op.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+PUBLISHED_SCHEMAS = ("marts",)
+
+
+def publish_marts(warehouse: Path, published: Path, run_id: str | None = None) -> dict[str, int]:
+    """Copy every table and view of the published schemas; returns row counts per table."""
+    published.parent.mkdir(parents=True, exist_ok=True)
+    staging = published.with_name(f".{published.name}.{os.getpid()}.tmp")
+    staging.unlink(missing_ok=True)
+    counts: dict[str, int] = {}
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        conn.execute(f"attach '{staging}' as publish_target")
+        try:
+            relations = conn.execute(
+                """
+                select table_schema, table_name from information_schema.tables
+                where table_catalog = current_database() and table_schema in ?
+                order by 1, 2
+                """,
+                [list(PUBLISHED_SCHEMAS)],
+            ).fetchall()
+            for schema in PUBLISHED_SCHEMAS:
+                conn.execute(f"create schema publish_target.{schema}")
+            for schema, table in relations:
+                conn.execute(
+                    f'create table publish_target.{schema}."{table}" as select * from {schema}."{table}"'
+                )
+                counts[f"{schema}.{table}"] = conn.execute(
+                    f'select count(*) from publish_target.{schema}."{table}"'
+                ).fetchone()[0]
+            conn.execute("create schema publish_target.meta")
+            conn.execute(
+                "create table publish_target.meta.publication"
+                " as select ?::timestamp as published_at, ? as run_id",
+                [datetime.now(UTC).replace(tzinfo=None), run_id],
+            )
+        finally:
+            conn.execute("detach publish_target")
+    os.replace(staging, published)
+    return counts
