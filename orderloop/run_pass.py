@@ -29,7 +29,9 @@ def sandbox_for_run(paths: DataPaths, days: int = 30, seed: int = 7) -> Iterator
     if not (paths.sandbox / "world.sqlite").exists():
         print(f"No sandbox world in {paths.sandbox}: generating {days} days (seed {seed}).")
         generate_world(paths.sandbox, days=days, seed=seed)
-    with SandboxServer(paths.sandbox) as server, sources_pointing_at(server.url):
+    # The demo shop is on Shopify Plus rates so a first backfill takes seconds, not minutes.
+    plus_plan = ThrottleConfig(maximum_available=20000.0, restore_rate=1000.0)
+    with SandboxServer(paths.sandbox, throttle=plus_plan) as server, sources_pointing_at(server.url):
         yield server.url
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import dlt
 
 from connectors.shopify.client import ShopifyGraphQLClient
-from connectors.shopify.queries import ORDERS_QUERY
+from connectors.shopify.queries import ORDERS_PAGE_SIZE, ORDERS_QUERY
 
 
 @dlt.source(name="shopify", max_table_nesting=2)
@@ -21,7 +21,7 @@ def shopify_source(
     shop_url: str = dlt.config.value,
     access_token: str = dlt.secrets.value,
     api_version: str = "2025-01",
-    page_size: int = 100,
+    page_size: int = ORDERS_PAGE_SIZE,
 ) -> Any:
     """Orders with line items, transactions (payments) and fulfilments (tracking)."""
     client = ShopifyGraphQLClient(shop_url, access_token, api_version)

@@ -1,0 +1,46 @@
+# orderloop: `make demo` and `make test` are all a new user needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+ARGS ?=
+PYTEST_ARGS ?=
+
+# No telemetry from any tool, in every target.
+export RUNTIME__DLTHUB_TELEMETRY := false
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
+
+.PHONY: demo test lint run dashboard venv lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/orderloop demo $(ARGS)
+
+run: $(STAMP)
+	$(BIN)/orderloop run $(ARGS)
+
+dashboard: $(STAMP)
+	$(BIN)/orderloop dashboard $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: $(STAMP) lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Regenerate the lock from requirements.in (needs uv, installed into the venv on demand).
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv==0.13.8
+	$(BIN)/uv pip compile --python-version 3.11 requirements.in -o requirements.lock
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs .pytest_cache
