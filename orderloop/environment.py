@@ -27,10 +27,10 @@ DAGSTER_YAML = """\
 telemetry:
   enabled: false
 concurrency:
+  runs:
+    max_concurrent_runs: 1
   pools:
     default_limit: 1
-run_queue:
-  max_concurrent_runs: 1
 run_retries:
   enabled: true
   max_retries: 1

@@ -22,9 +22,9 @@ def sandbox_for_run(paths: DataPaths, days: int = 30, seed: int = 7) -> Iterator
     if not sandbox_enabled():
         yield None
         return
-    from sandbox.server import SandboxServer
-
     from sandbox.generator import generate_world
+    from sandbox.query_cost import ThrottleConfig
+    from sandbox.server import SandboxServer
 
     if not (paths.sandbox / "world.sqlite").exists():
         print(f"No sandbox world in {paths.sandbox}: generating {days} days (seed {seed}).")

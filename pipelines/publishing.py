@@ -26,33 +26,29 @@ def publish_marts(warehouse: Path, published: Path, run_id: str | None = None) -
     staging = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     staging.unlink(missing_ok=True)
     counts: dict[str, int] = {}
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        conn.execute(f"attach '{staging}' as publish_target")
-        try:
-            relations = conn.execute(
-                """
-                select table_schema, table_name from information_schema.tables
-                where table_catalog = current_database() and table_schema in ?
-                order by 1, 2
-                """,
-                [list(PUBLISHED_SCHEMAS)],
-            ).fetchall()
-            for schema in PUBLISHED_SCHEMAS:
-                conn.execute(f"create schema publish_target.{schema}")
-            for schema, table in relations:
-                conn.execute(
-                    f'create table publish_target.{schema}."{table}" as select * from {schema}."{table}"'
-                )
-                counts[f"{schema}.{table}"] = conn.execute(
-                    f'select count(*) from publish_target.{schema}."{table}"'
-                ).fetchone()[0]
-            conn.execute("create schema publish_target.meta")
-            conn.execute(
-                "create table publish_target.meta.publication"
-                " as select ?::timestamp as published_at, ? as run_id",
-                [datetime.now(UTC).replace(tzinfo=None), run_id],
-            )
-        finally:
-            conn.execute("detach publish_target")
+    with duckdb.connect(str(staging)) as conn:
+        # ATTACH takes no bound parameters; the path is ours, quotes escaped all the same.
+        quoted = str(warehouse).replace("'", "''")
+        conn.execute(f"attach '{quoted}' as source (read_only)")
+        relations = conn.execute(
+            """
+            select table_schema, table_name from information_schema.tables
+            where table_catalog = 'source' and table_schema in ?
+            order by 1, 2
+            """,
+            [list(PUBLISHED_SCHEMAS)],
+        ).fetchall()
+        for schema in PUBLISHED_SCHEMAS:
+            conn.execute(f"create schema {schema}")
+        for schema, table in relations:
+            conn.execute(f'create table {schema}."{table}" as select * from source.{schema}."{table}"')
+            count = conn.execute(f'select count(*) from {schema}."{table}"').fetchone()
+            counts[f"{schema}.{table}"] = count[0]
+        conn.execute("create schema meta")
+        conn.execute(
+            "create table meta.publication as select ?::timestamp as published_at, ? as run_id",
+            [datetime.now(UTC).replace(tzinfo=None), run_id],
+        )
+        conn.execute("detach source")
     os.replace(staging, published)
     return counts

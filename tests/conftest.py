@@ -63,9 +63,8 @@ def world(data_paths: DataPaths) -> DataPaths:
 @pytest.fixture
 def sandbox_url(world: DataPaths) -> Iterator[str]:
     """The world served on an ephemeral port, with every source pointed at it."""
-    from sandbox.server import SandboxServer
-
     from orderloop.sandbox_mode import sources_pointing_at
+    from sandbox.server import SandboxServer
 
     with SandboxServer(world.sandbox, throttle=PLUS_PLAN) as server, sources_pointing_at(server.url):
         yield server.url

@@ -24,8 +24,10 @@ def label_bookings(context: AssetExecutionContext, warehouse: WarehouseResource)
     client = ClickAndDropClient.from_config()
     with warehouse.connect() as conn:
         ledger = LabelBookingLedger(conn)
-        queue = conn.execute("select * from marts.label_booking_queue order by placed_at, order_id").fetchdf()
-        summary = book_labels(queue.to_dict("records"), ledger, client)
+        cursor = conn.execute("select * from marts.label_booking_queue order by placed_at, order_id")
+        columns = [column[0] for column in cursor.description]
+        queue = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        summary = book_labels(queue, ledger, client)
         totals = ledger.counts()
     for rejection in summary.rejections:
         context.log.warning(f"label booking rejected: {rejection}")

@@ -17,6 +17,9 @@ from pipelines.assets.dbt_project import dbt_project
 from pipelines.assets.ingestion import WRITER_POOL
 
 BEFORE_ACTIONS = "+tag:action_queue"
+# A test that spans both groups (a relationship between a before- and an after-model) runs
+# with the group that builds its last model, not with whichever group builds its first.
+BUILD = ["build", "--indirect-selection", "cautious"]
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -58,7 +61,7 @@ def nested_source_table_specs() -> list[AssetSpec]:
     pool=WRITER_POOL,
 )
 def dbt_before_actions(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from dbt.cli(BUILD, context=context).stream()
 
 
 @dbt_assets(
@@ -70,4 +73,4 @@ def dbt_before_actions(context: AssetExecutionContext, dbt: DbtCliResource) -> I
     pool=WRITER_POOL,
 )
 def dbt_after_actions(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from dbt.cli(BUILD, context=context).stream()

@@ -6,13 +6,13 @@ import time
 
 import duckdb
 import pytest
-from sandbox.clock import advance
-from sandbox.stats import world_stats
 
 from connectors.destination import warehouse_pipeline
 from connectors.shopify import shopify_source
 from connectors.shopify.client import ShopifyAPIError, ShopifyGraphQLClient
 from orderloop.sandbox_mode import SANDBOX_SHOPIFY_TOKEN
+from sandbox.clock import advance
+from sandbox.stats import world_stats
 
 
 def _load(paths, **source_kwargs):
@@ -67,10 +67,9 @@ def test_graphql_errors_are_raised_with_their_message(world, sandbox_url):
 
 def test_cost_throttling_is_waited_out_not_failed(world):
     """A standard-plan bucket far too small for the load: the source waits and still loads everything."""
+    from orderloop.sandbox_mode import sources_pointing_at
     from sandbox.query_cost import ThrottleConfig
     from sandbox.server import SandboxServer
-
-    from orderloop.sandbox_mode import sources_pointing_at
 
     tiny = ThrottleConfig(maximum_available=1000.0, restore_rate=2000.0)
     with SandboxServer(world.sandbox, throttle=tiny) as server, sources_pointing_at(server.url):

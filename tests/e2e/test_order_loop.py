@@ -10,9 +10,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
-from sandbox.stats import orders_missing_booking, world_stats
 
 from orderloop.cli import main
+from sandbox.stats import orders_missing_booking, world_stats
 
 
 def _scalar(path, sql: str):
@@ -24,7 +24,6 @@ def _scalar(path, sql: str):
 def looped_world(tmp_path_factory):
     """A world after one `orderloop run`, shared by the checks below (a pass takes ~30 s)."""
     from sandbox.generator import generate_world
-
     from tests.conftest import WORLD_DAYS, WORLD_NOW, WORLD_SEED, use_data_dir
 
     paths = use_data_dir(tmp_path_factory.mktemp("loop") / "data")
@@ -74,7 +73,9 @@ def test_booking_results_flow_back_into_fct_orders(looped_world):
 
 def test_sla_columns_are_filled(looped_world):
     paths, _ = looped_world
-    missing_due = _scalar(paths.warehouse, "select count(*) from marts.fct_orders where despatch_due_at is null")
+    missing_due = _scalar(
+        paths.warehouse, "select count(*) from marts.fct_orders where despatch_due_at is null"
+    )
     assert missing_due == 0
     despatched = _scalar(
         paths.warehouse,

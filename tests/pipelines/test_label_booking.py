@@ -6,12 +6,12 @@ from datetime import datetime
 
 import duckdb
 import pytest
-from sandbox.stats import world_stats
 
 from connectors.click_and_drop import ClickAndDropClient
 from orderloop.sandbox_mode import SANDBOX_CLICK_AND_DROP_KEY
 from pipelines.actions.label_booking import book_labels
 from pipelines.actions.ledger import LabelBookingLedger, label_booking_key
+from sandbox.stats import world_stats
 
 VALID = {
     "order_id": "gid://shopify/Order/9001",

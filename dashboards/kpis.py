@@ -1,0 +1,132 @@
+"""Cycle-time KPIs: the one place their SQL lives, so the page and the tests share definitions.
+
+Definitions (consistent with ``orderloop summary``):
+- orders: orders placed in scope; despatched: those with a despatch.
+- cycle time: hours placed -> despatched (``cycle_time_to_despatch_hours``), p50/p90 by
+  continuous quantile over despatched orders.
+- on-time despatch %: share of orders with a verdict (``despatched_on_time`` not null), i.e.
+  despatched, or overdue and not despatched; cancelled and still-in-time orders are left out.
+- touchless %: share of orders no person touched (``is_touchless``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dashboards.filters import ORDER_SCOPE_SQL, OrderFilters
+from dashboards.queries import read_published
+
+# Only constant fragments are joined into SQL text; filter values are bound parameters.
+_KPI_AGGREGATES = """
+    count(*) as orders,
+    count(despatched_at) as despatched,
+    quantile_cont(cast(cycle_time_to_despatch_hours as double), 0.5) as cycle_time_p50_hours,
+    quantile_cont(cast(cycle_time_to_despatch_hours as double), 0.9) as cycle_time_p90_hours,
+    cast(count(*) filter (where despatched_on_time) as double) * 100
+        / nullif(count(despatched_on_time), 0) as on_time_despatch_pct,
+    cast(count(*) filter (where is_touchless) as double) * 100
+        / nullif(count(is_touchless), 0) as touchless_pct
+"""
+
+# One row per channel plus a total row (is_total) for the whole scope; the total row always
+# exists, even when no order matches.
+CYCLE_TIME_KPIS_SQL = (
+    """
+select
+    grouping(channel) = 1 as is_total,
+    channel,"""
+    + _KPI_AGGREGATES
+    + """
+from marts.fct_orders
+where"""
+    + ORDER_SCOPE_SQL
+    + """
+group by grouping sets ((channel), ())
+order by is_total desc, channel
+"""
+)
+
+DAILY_CYCLE_TIME_SQL = (
+    """
+select
+    cast(despatched_at as date) as despatch_date,
+    count(*) as despatched,
+    quantile_cont(cast(cycle_time_to_despatch_hours as double), 0.5) as cycle_time_p50_hours,
+    quantile_cont(cast(cycle_time_to_despatch_hours as double), 0.9) as cycle_time_p90_hours,
+    cast(count(*) filter (where despatched_on_time) as double) * 100
+        / nullif(count(despatched_on_time), 0) as on_time_despatch_pct
+from marts.fct_orders
+where despatched_at is not null and cycle_time_to_despatch_hours is not null and"""
+    + ORDER_SCOPE_SQL
+    + """
+group by 1
+order by 1
+"""
+)
+
+DESPATCHED_ORDERS_SQL = (
+    """
+select
+    order_name,
+    order_id,
+    channel,
+    warehouse_id,
+    placed_at,
+    despatched_at,
+    cast(cycle_time_to_despatch_hours as double) as cycle_time_to_despatch_hours,
+    despatched_on_time,
+    manual_touches
+from marts.fct_orders
+where cycle_time_to_despatch_hours is not null and"""
+    + ORDER_SCOPE_SQL
+    + """
+order by cycle_time_to_despatch_hours desc, order_id
+"""
+)
+
+
+@dataclass(frozen=True)
+class CycleTimeKpis:
+    """The headline tiles for one scope of orders."""
+
+    orders: int
+    despatched: int
+    cycle_time_p50_hours: float | None
+    cycle_time_p90_hours: float | None
+    on_time_despatch_pct: float | None
+    touchless_pct: float | None
+
+
+def _float_or_none(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def cycle_time_kpis_by_channel(filters: OrderFilters) -> pd.DataFrame:
+    """KPIs per channel, total row first (``is_total``), straight from ``CYCLE_TIME_KPIS_SQL``."""
+    return read_published(CYCLE_TIME_KPIS_SQL, filters.params())
+
+
+def cycle_time_kpis(filters: OrderFilters) -> CycleTimeKpis:
+    """The total row of ``CYCLE_TIME_KPIS_SQL`` as typed figures (shares the cached query)."""
+    frame = cycle_time_kpis_by_channel(filters)
+    total = frame[frame["is_total"]].iloc[0]
+    return CycleTimeKpis(
+        orders=int(total["orders"]),
+        despatched=int(total["despatched"]),
+        cycle_time_p50_hours=_float_or_none(total["cycle_time_p50_hours"]),
+        cycle_time_p90_hours=_float_or_none(total["cycle_time_p90_hours"]),
+        on_time_despatch_pct=_float_or_none(total["on_time_despatch_pct"]),
+        touchless_pct=_float_or_none(total["touchless_pct"]),
+    )
+
+
+def daily_cycle_time(filters: OrderFilters) -> pd.DataFrame:
+    """Cycle-time p50/p90 and on-time share per UTC despatch date, for the trend chart."""
+    return read_published(DAILY_CYCLE_TIME_SQL, filters.params())
+
+
+def despatched_orders(filters: OrderFilters) -> pd.DataFrame:
+    """Every despatched order in scope with its cycle time, slowest first (histogram + drill-down)."""
+    return read_published(DESPATCHED_ORDERS_SQL, filters.params())

@@ -1,0 +1,144 @@
+"""Cycle time: how long orders take from placed to despatched, and how often they go out on time.
+
+Run by ``st.navigation`` from ``dashboards/app.py`` (or directly with ``streamlit run``). Every
+figure comes from the SQL in ``dashboards.kpis`` over the published marts.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboards import formatting
+from dashboards.filters import OrderFilters, load_filter_options, sidebar_filters
+from dashboards.kpis import (
+    CycleTimeKpis,
+    cycle_time_kpis,
+    cycle_time_kpis_by_channel,
+    daily_cycle_time,
+    despatched_orders,
+)
+from dashboards.publication import published_data_errors, show_empty_state, show_last_refreshed
+
+HOURS_AXIS = "Hours, placed → despatched"
+
+
+def render_kpi_tiles(kpis: CycleTimeKpis) -> None:
+    """The headline figures; help texts carry the definitions so nobody has to guess."""
+    tiles = [
+        ("Orders", formatting.count(kpis.orders), "Orders placed in the selected range and channels."),
+        ("Despatched", formatting.count(kpis.despatched), "Of those orders, how many have been despatched."),
+        (
+            "Cycle time p50",
+            formatting.hours(kpis.cycle_time_p50_hours),
+            "Median hours from placed to despatched, over despatched orders.",
+        ),
+        (
+            "Cycle time p90",
+            formatting.hours(kpis.cycle_time_p90_hours),
+            "90th percentile of hours from placed to despatched, over despatched orders.",
+        ),
+        (
+            "On-time despatch",
+            formatting.percent(kpis.on_time_despatch_pct),
+            "Despatched by the deadline, out of orders that were despatched or are overdue "
+            "(cancelled and still-in-time orders are left out).",
+        ),
+        ("Touchless", formatting.percent(kpis.touchless_pct), "Orders no person had to touch."),
+    ]
+    for column, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
+        column.metric(label, value, help=help_text, border=True)
+
+
+def daily_figure(daily: pd.DataFrame) -> go.Figure:
+    """Daily p50 and p90 cycle time by UTC despatch date."""
+    figure = go.Figure()
+    for column, name in (("cycle_time_p50_hours", "p50"), ("cycle_time_p90_hours", "p90")):
+        figure.add_trace(
+            go.Scatter(x=daily["despatch_date"], y=daily[column], mode="lines+markers", name=name)
+        )
+    figure.update_layout(
+        title="Cycle time by despatch date",
+        xaxis_title="Despatch date (UTC)",
+        yaxis_title=HOURS_AXIS,
+        hovermode="x unified",
+        margin={"t": 48},
+    )
+    return figure
+
+
+def histogram_figure(orders: pd.DataFrame) -> go.Figure:
+    """Distribution of cycle times, to show the tail that the percentiles summarise."""
+    figure = go.Figure(go.Histogram(x=orders["cycle_time_to_despatch_hours"], name="orders"))
+    figure.update_layout(
+        title="Cycle time distribution",
+        xaxis_title=HOURS_AXIS,
+        yaxis_title="Despatched orders",
+        bargap=0.05,
+        margin={"t": 48},
+    )
+    return figure
+
+
+def render_tables(filters: OrderFilters, daily: pd.DataFrame, orders: pd.DataFrame) -> None:
+    """The figures behind the charts, each downloadable as CSV from the table toolbar."""
+    hours = st.column_config.NumberColumn(format="%.1f")
+    pct = st.column_config.NumberColumn(format="%.1f%%")
+    by_channel = cycle_time_kpis_by_channel(filters)
+    by_channel["channel"] = by_channel["channel"].where(~by_channel["is_total"], "All selected")
+    st.subheader("By channel")
+    st.dataframe(
+        by_channel.drop(columns="is_total"),
+        hide_index=True,
+        column_config={
+            "cycle_time_p50_hours": hours,
+            "cycle_time_p90_hours": hours,
+            "on_time_despatch_pct": pct,
+            "touchless_pct": pct,
+        },
+    )
+    st.subheader("By despatch date")
+    st.dataframe(
+        daily,
+        hide_index=True,
+        column_config={
+            "despatch_date": st.column_config.DateColumn(format="YYYY-MM-DD"),
+            "cycle_time_p50_hours": hours,
+            "cycle_time_p90_hours": hours,
+            "on_time_despatch_pct": pct,
+        },
+    )
+    with st.expander(f"Despatched orders ({len(orders):,}), slowest first"):
+        st.dataframe(orders, hide_index=True, column_config={"cycle_time_to_despatch_hours": hours})
+
+
+def render() -> None:
+    """The page body; raises data errors for ``published_data_errors`` to turn into messages."""
+    options = load_filter_options()
+    if options.orders == 0:
+        show_empty_state()
+        return
+    show_last_refreshed()
+    filters = sidebar_filters(options)
+
+    kpis = cycle_time_kpis(filters)
+    render_kpi_tiles(kpis)
+    if kpis.orders == 0:
+        st.info("No orders match the filters. Widen the date range or channel selection.")
+        return
+
+    daily = daily_cycle_time(filters)
+    orders = despatched_orders(filters)
+    if orders.empty:
+        st.info("None of the selected orders has been despatched yet, so there is no cycle time to chart.")
+    else:
+        left, right = st.columns(2)
+        left.plotly_chart(daily_figure(daily), config={"displaylogo": False})
+        right.plotly_chart(histogram_figure(orders), config={"displaylogo": False})
+    render_tables(filters, daily, orders)
+
+
+st.title("Cycle time")
+with published_data_errors():
+    render()

@@ -1,0 +1,146 @@
+"""`python -m sandbox` / `orderloop sandbox`: generate, serve, inspect and advance the world."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from sandbox.clock import advance
+from sandbox.generator import generate_world
+from sandbox.query_cost import ThrottleConfig
+from sandbox.server import DEFAULT_CLICK_AND_DROP_KEY, DEFAULT_SHOPIFY_TOKEN, SandboxServer
+from sandbox.stats import world_stats
+from sandbox.timeutil import parse_iso
+from sandbox.world import WorldMissingError, world_exists
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Argument parser for all subcommands."""
+    parser = argparse.ArgumentParser(prog="sandbox", description="Simulated Shopify + Click & Drop world.")
+    parser.add_argument("--data-dir", type=Path, default=Path("data/sandbox"), help="world directory")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="replace the world with a freshly generated one")
+    gen.add_argument("--days", type=int, default=30)
+    gen.add_argument("--seed", type=int, default=7)
+    gen.add_argument("--now", help="world clock as ISO-8601 (default: current UTC hour)")
+    gen.add_argument("--orders-per-day", type=int, default=27)
+
+    serve = sub.add_parser("serve", help="serve both APIs until Ctrl-C / SIGTERM")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--shopify-token", default=DEFAULT_SHOPIFY_TOKEN)
+    serve.add_argument("--click-and-drop-key", default=DEFAULT_CLICK_AND_DROP_KEY)
+    serve.add_argument("--bucket-size", type=float, default=ThrottleConfig.maximum_available)
+    serve.add_argument("--restore-rate", type=float, default=ThrottleConfig.restore_rate)
+    serve.add_argument(
+        "--cnd-rate-limit",
+        type=float,
+        default=None,
+        help="Click & Drop calls/second before HTTP 429 (real API: 5; default off)",
+    )
+
+    stats = sub.add_parser("stats", help="print world counters")
+    stats.add_argument("--json", action="store_true", help="machine-readable JSON")
+
+    adv = sub.add_parser("advance", help="move the world clock forward")
+    adv.add_argument("--hours", type=float, required=True)
+    return parser
+
+
+def _print_human_stats(stats: dict[str, Any]) -> None:
+    shop, cnd = stats["shopify"], stats["click_and_drop"]
+    print(f"clock: {stats['clock']['now']}")
+    print(
+        f"orders: {shop['orders_total']} total, {shop['orders_cancelled']} cancelled, "
+        f"{shop['orders_address_invalid']} invalid address, "
+        f"{shop['orders_paid_open_address_valid']} paid+unfulfilled+valid (to book)"
+    )
+    print("  financial:   " + ", ".join(f"{k}={v}" for k, v in shop["orders_by_financial_status"].items()))
+    print("  fulfillment: " + ", ".join(f"{k}={v}" for k, v in shop["orders_by_fulfillment_status"].items()))
+    print(
+        f"bookings: {cnd['bookings_accepted']} accepted ({cnd['bookings_accepted_api']} api, "
+        f"{cnd['bookings_accepted_manual']} manual), {cnd['bookings_rejected']} rejected, "
+        f"{cnd['idempotent_replays']} replays, {cnd['duplicate_bookings']} duplicates, "
+        f"{cnd['unmatched_bookings']} unmatched"
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if not world_exists(args.data_dir):
+        print(f"no world in {args.data_dir}; run `generate` first", file=sys.stderr)
+        return 1
+    throttle = ThrottleConfig(maximum_available=args.bucket_size, restore_rate=args.restore_rate)
+    server = SandboxServer(
+        args.data_dir,
+        host=args.host,
+        port=args.port,
+        shopify_token=args.shopify_token,
+        click_and_drop_key=args.click_and_drop_key,
+        throttle=throttle,
+        click_and_drop_rate_limit=args.cnd_rate_limit,
+    )
+    stop = threading.Event()
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: stop.set())
+    try:
+        server.start()
+        print(f"sandbox serving {args.data_dir} at {server.url}", flush=True)
+        print(f"  Shopify:       POST {server.url}/admin/api/2025-01/graphql.json", flush=True)
+        print(f"  Click & Drop:  {server.url}/api/v1", flush=True)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand and return its exit code (never calls sys.exit)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help and usage errors
+        return int(exc.code or 0)
+    try:
+        if args.command == "generate":
+            now = parse_iso(args.now) if args.now else None
+            generate_world(
+                args.data_dir, days=args.days, seed=args.seed, now=now, orders_per_day=args.orders_per_day
+            )
+            stats = world_stats(args.data_dir)
+            print(
+                f"generated {stats['shopify']['orders_total']} orders in {args.data_dir} "
+                f"(clock {stats['clock']['now']})"
+            )
+            return 0
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "stats":
+            stats = world_stats(args.data_dir)
+            if args.json:
+                print(json.dumps(stats, indent=2, sort_keys=True))
+            else:
+                _print_human_stats(stats)
+            return 0
+        if args.command == "advance":
+            print(json.dumps(advance(args.data_dir, args.hours), sort_keys=True))
+            return 0
+    except WorldMissingError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 2

@@ -1,0 +1,46 @@
+"""Moving the world clock: new shoppers arrive and booked parcels are collected."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from faker import Faker
+
+from sandbox.collection import collect_api_bookings
+from sandbox.order_factory import OrderFactory
+from sandbox.payments import apply_due_transactions
+from sandbox.timeutil import to_iso
+from sandbox.world import connect, get_meta, set_world_now, transaction, world_now, world_seed
+
+
+def advance(data_dir: Path, hours: float) -> dict[str, Any]:
+    """Move the clock forward `hours`; deterministic from the seed and the old clock."""
+    if hours < 0:
+        raise ValueError("hours must be >= 0")
+    conn = connect(Path(data_dir))
+    try:
+        with transaction(conn):
+            old_now = world_now(conn)
+            new_now = old_now + timedelta(seconds=round(hours * 3600))
+            seed = world_seed(conn)
+            rng = random.Random(f"advance:{seed}:{to_iso(old_now)}")
+            fake = Faker("en_GB")
+            fake.seed_instance(rng.getrandbits(64))
+            orders_per_day = float(get_meta(conn, "orders_per_day") or 27)
+            factory = OrderFactory(conn, rng, fake, orders_per_day)
+            created, _ = factory.simulate(old_now, new_now, observed_at=new_now, manual_cutoff=None)
+            payments = apply_due_transactions(conn, new_now)
+            despatched = collect_api_bookings(conn, new_now)
+            set_world_now(conn, new_now)
+    finally:
+        conn.close()
+    return {
+        "previous_now": to_iso(old_now),
+        "now": to_iso(new_now),
+        "orders_created": created,
+        "orders_despatched": despatched,
+        "payment_events": payments,
+    }

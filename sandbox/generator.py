@@ -1,0 +1,100 @@
+"""Building a fresh world: catalogue, `days` of order history and the merchant's manual despatches."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from faker import Faker
+
+from sandbox.bookings import create_booking
+from sandbox.fulfilment import fulfil_order
+from sandbox.order_factory import ManualDespatch, OrderFactory
+from sandbox.timeutil import normalise, to_iso, utc_now_hour
+from sandbox.world import create_world_file, set_meta, set_world_now, transaction
+
+# (sku stem, title, price in GBP, weight in grams); each comes in two colours -> 40 SKUs.
+BASE_PRODUCTS = [
+    ("MUG", "Stoneware Mug", "14.00", 420),
+    ("CUP", "Espresso Cup Pair", "18.50", 380),
+    ("TEA", "Loose Leaf Tea Tin", "9.95", 150),
+    ("CAN", "Soy Wax Candle", "22.00", 520),
+    ("TOT", "Organic Cotton Tote", "12.00", 140),
+    ("NBK", "Dot Grid Notebook", "11.50", 310),
+    ("PEN", "Brass Fountain Pen", "34.00", 90),
+    ("SCF", "Merino Scarf", "45.00", 220),
+    ("SOK", "Wool Socks", "8.50", 90),
+    ("PLT", "Speckled Side Plate", "16.00", 460),
+    ("BWL", "Ceramic Bowl", "19.00", 540),
+    ("TWL", "Linen Tea Towel", "10.50", 120),
+    ("SOP", "Olive Oil Soap", "6.50", 130),
+    ("DIF", "Reed Diffuser", "27.50", 610),
+    ("PLN", "Mini Planter", "15.00", 700),
+    ("PRT", "A4 Art Print", "24.00", 180),
+    ("CRD", "Greeting Card Set", "7.95", 160),
+    ("BLK", "Lambswool Blanket", "59.00", 1350),
+    ("CUS", "Cushion Cover", "21.00", 260),
+    ("CST", "Cork Coaster Set", "9.00", 200),
+]
+COLOURS = [("SGE", "Sage"), ("CHR", "Charcoal")]
+
+
+def _catalogue() -> list[tuple[str, str, str, int]]:
+    products = []
+    for stem, title, price, weight in BASE_PRODUCTS:
+        for offset, (code, colour) in enumerate(COLOURS):
+            variant_price = Decimal(price) + Decimal(offset)  # the darker colour costs £1 more
+            products.append((f"OL-{stem}-{code}", f"{title} - {colour}", str(variant_price), weight))
+    return products
+
+
+def generate_world(
+    data_dir: Path, days: int = 30, seed: int = 7, now: datetime | None = None, orders_per_day: int = 27
+) -> None:
+    """Replace the world in `data_dir`; the same seed and `now` always give the same content."""
+    if days < 1:
+        raise ValueError("days must be >= 1")
+    clock = normalise(now) if now is not None else utc_now_hour()
+    rng = random.Random(seed)
+    fake = Faker("en_GB")
+    fake.seed_instance(seed)
+
+    conn = create_world_file(Path(data_dir))
+    try:
+        with transaction(conn):
+            set_meta(conn, "seed", seed)
+            set_meta(conn, "generated_days", days)
+            set_meta(conn, "orders_per_day", orders_per_day)
+            set_world_now(conn, clock)
+            conn.executemany(
+                "INSERT INTO products(sku, title, price, weight_grams) VALUES (?, ?, ?, ?)", _catalogue()
+            )
+            factory = OrderFactory(conn, rng, fake, orders_per_day)
+            _, despatches = factory.simulate(
+                clock - timedelta(days=days),
+                clock,
+                observed_at=clock,
+                manual_cutoff=clock - timedelta(hours=24),
+            )
+            _record_manual_history(conn, despatches)
+    finally:
+        conn.close()
+
+
+def _record_manual_history(conn: sqlite3.Connection, despatches: list[ManualDespatch]) -> None:
+    """Bookings typed into Click & Drop by hand, then the tracking number copied into Shopify."""
+    for item in sorted(despatches, key=lambda d: (d.despatch_at, d.order_id)):
+        at = to_iso(item.despatch_at)
+        booking = create_booking(
+            conn,
+            reference=item.name,
+            order_date=item.order_date,
+            created_on=at,
+            shipped_on=at,
+            source="manual",
+            request={"orderReference": item.name, "orderDate": item.order_date, "enteredBy": "merchant"},
+        )
+        fulfil_order(conn, item.order_id, booking["tracking_number"], at)

@@ -1,0 +1,143 @@
+"""One local HTTP server for both outside systems, runnable in a background thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sandbox.click_and_drop import click_and_drop_routes
+from sandbox.query_cost import LeakyBucket, ThrottleConfig
+from sandbox.shopify_graphql import ShopifyGraphQL, graphql_endpoint
+from sandbox.timeutil import to_iso
+from sandbox.world import WorldMissingError, opened, world_now
+
+DEFAULT_SHOPIFY_TOKEN = "shpat_sandbox_token"
+DEFAULT_CLICK_AND_DROP_KEY = "cnd_sandbox_key"
+
+
+def create_app(
+    data_dir: Path,
+    shopify_token: str = DEFAULT_SHOPIFY_TOKEN,
+    click_and_drop_key: str = DEFAULT_CLICK_AND_DROP_KEY,
+    throttle: ThrottleConfig | None = None,
+    click_and_drop_rate_limit: float | None = None,
+) -> Starlette:
+    """Starlette app: Shopify under /admin/api/..., Click & Drop under /api/v1/..., plus /healthz."""
+    data_dir = Path(data_dir)
+    shopify = ShopifyGraphQL(data_dir, LeakyBucket(throttle or ThrottleConfig()))
+    cnd = click_and_drop_routes(data_dir, click_and_drop_key, click_and_drop_rate_limit)
+
+    async def healthz(request: Request) -> Response:
+        try:
+            with opened(data_dir) as conn:
+                now = to_iso(world_now(conn))
+        except WorldMissingError:
+            return JSONResponse({"status": "no-world"}, status_code=503)
+        return JSONResponse({"status": "ok", "now": now})
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route(
+                "/admin/api/{version}/graphql.json",
+                graphql_endpoint(shopify, shopify_token),
+                methods=["POST"],
+            ),
+            Route("/api/v1/version", cnd["version"], methods=["GET"]),
+            Route("/api/v1/orders", cnd["orders"], methods=["GET", "POST"]),
+            Route("/api/v1/orders/{identifiers:path}", cnd["specific"], methods=["GET"]),
+        ]
+    )
+
+
+class SandboxServer:
+    """uvicorn in a daemon thread on a socket bound here, so `port=0` yields a known ephemeral port."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        shopify_token: str = DEFAULT_SHOPIFY_TOKEN,
+        click_and_drop_key: str = DEFAULT_CLICK_AND_DROP_KEY,
+        throttle: ThrottleConfig | None = None,
+        click_and_drop_rate_limit: float | None = None,
+    ):
+        self.data_dir = Path(data_dir)
+        self.host = host
+        self.requested_port = port
+        self.app = create_app(
+            self.data_dir, shopify_token, click_and_drop_key, throttle, click_and_drop_rate_limit
+        )
+        self._socket: socket.socket | None = None
+        self._port: int | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound port (only known once started)."""
+        if self._port is None:
+            raise RuntimeError("server not started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. http://127.0.0.1:54321."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> SandboxServer:
+        """Bind, start serving in the background and wait until ready."""
+        if self._thread is not None:
+            return self
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.requested_port))
+        sock.listen(128)
+        self._socket = sock
+        self._port = sock.getsockname()[1]
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="sandbox-server", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("sandbox server failed to start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask uvicorn to exit, join the thread and release the socket."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._socket is not None:
+            self._socket.close()
+        self._server, self._thread, self._socket = None, None, None
+
+    def wait(self) -> None:
+        """Block until the server thread ends (used by `serve`)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(0.5)
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

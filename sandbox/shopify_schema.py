@@ -1,0 +1,215 @@
+"""The served subset of the Shopify Admin GraphQL API 2025-01 schema, as SDL.
+
+Names, types and nullability follow the public 2025-01 reference; only the part the orderloop
+pipeline reads is present.
+"""
+
+SDL = """
+"An ISO-8601 encoded UTC date time string, e.g. 2026-11-01T10:00:00Z."
+scalar DateTime
+
+"A signed decimal number serialised as a string, e.g. 29.99."
+scalar Decimal
+
+"An unsigned 64-bit integer serialised as a string."
+scalar UnsignedInt64
+
+"An RFC 3986 URL."
+scalar URL
+
+enum CurrencyCode { GBP EUR USD }
+
+enum CountryCode { GB IE FR DE US }
+
+enum OrderSortKeys { CREATED_AT ID ORDER_NUMBER PROCESSED_AT TOTAL_PRICE UPDATED_AT }
+
+enum OrderCancelReason { CUSTOMER DECLINED FRAUD INVENTORY OTHER STAFF }
+
+enum OrderDisplayFinancialStatus {
+  AUTHORIZED EXPIRED PAID PARTIALLY_PAID PARTIALLY_REFUNDED PENDING REFUNDED VOIDED
+}
+
+enum OrderDisplayFulfillmentStatus {
+  FULFILLED IN_PROGRESS ON_HOLD OPEN PARTIALLY_FULFILLED PENDING_FULFILLMENT RESTOCKED SCHEDULED UNFULFILLED
+}
+
+enum OrderTransactionKind { AUTHORIZATION CAPTURE CHANGE EMV_AUTHORIZATION REFUND SALE SUGGESTED_REFUND VOID }
+
+enum OrderTransactionStatus { AWAITING_RESPONSE ERROR FAILURE PENDING SUCCESS UNKNOWN }
+
+enum FulfillmentStatus { CANCELLED ERROR FAILURE OPEN PENDING SUCCESS }
+
+type MoneyV2 {
+  amount: Decimal!
+  currencyCode: CurrencyCode!
+}
+
+type MoneyBag {
+  shopMoney: MoneyV2!
+  presentmentMoney: MoneyV2!
+}
+
+type PageInfo {
+  hasNextPage: Boolean!
+  hasPreviousPage: Boolean!
+  startCursor: String
+  endCursor: String
+}
+
+type Shop {
+  id: ID!
+  name: String!
+  email: String!
+  currencyCode: CurrencyCode!
+  ianaTimezone: String!
+  myshopifyDomain: String!
+}
+
+type Customer {
+  id: ID!
+  legacyResourceId: UnsignedInt64!
+  firstName: String
+  lastName: String
+  displayName: String!
+  email: String
+  phone: String
+  createdAt: DateTime!
+  updatedAt: DateTime!
+}
+
+type MailingAddress {
+  id: ID!
+  name: String
+  firstName: String
+  lastName: String
+  company: String
+  address1: String
+  address2: String
+  city: String
+  province: String
+  provinceCode: String
+  zip: String
+  country: String
+  countryCodeV2: CountryCode
+  phone: String
+}
+
+type LineItem {
+  id: ID!
+  sku: String
+  title: String!
+  name: String!
+  quantity: Int!
+  currentQuantity: Int!
+  requiresShipping: Boolean!
+  originalUnitPriceSet: MoneyBag!
+  originalTotalSet: MoneyBag!
+}
+
+type LineItemEdge {
+  cursor: String!
+  node: LineItem!
+}
+
+type LineItemConnection {
+  edges: [LineItemEdge!]!
+  nodes: [LineItem!]!
+  pageInfo: PageInfo!
+}
+
+type OrderTransaction {
+  id: ID!
+  kind: OrderTransactionKind!
+  status: OrderTransactionStatus!
+  gateway: String
+  test: Boolean!
+  createdAt: DateTime!
+  processedAt: DateTime
+  amountSet: MoneyBag!
+}
+
+type FulfillmentTrackingInfo {
+  company: String
+  number: String
+  url: URL
+}
+
+type Fulfillment {
+  id: ID!
+  legacyResourceId: UnsignedInt64!
+  name: String!
+  status: FulfillmentStatus!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  trackingInfo(first: Int): [FulfillmentTrackingInfo!]!
+}
+
+type Order {
+  id: ID!
+  legacyResourceId: UnsignedInt64!
+  name: String!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  processedAt: DateTime!
+  cancelledAt: DateTime
+  cancelReason: OrderCancelReason
+  closed: Boolean!
+  closedAt: DateTime
+  test: Boolean!
+  email: String
+  phone: String
+  note: String
+  tags: [String!]!
+  currencyCode: CurrencyCode!
+  presentmentCurrencyCode: CurrencyCode!
+  displayFinancialStatus: OrderDisplayFinancialStatus
+  displayFulfillmentStatus: OrderDisplayFulfillmentStatus!
+  fullyPaid: Boolean!
+  totalPriceSet: MoneyBag!
+  subtotalPriceSet: MoneyBag
+  totalShippingPriceSet: MoneyBag!
+  totalWeight: UnsignedInt64
+  subtotalLineItemsQuantity: Int!
+  customer: Customer
+  shippingAddress: MailingAddress
+  billingAddress: MailingAddress
+  lineItems(
+    first: Int
+    after: String
+    last: Int
+    before: String
+    reverse: Boolean = false
+  ): LineItemConnection!
+  transactions(first: Int): [OrderTransaction!]!
+  fulfillments(first: Int): [Fulfillment!]!
+}
+
+type OrderEdge {
+  cursor: String!
+  node: Order!
+}
+
+type OrderConnection {
+  edges: [OrderEdge!]!
+  nodes: [Order!]!
+  pageInfo: PageInfo!
+}
+
+type QueryRoot {
+  orders(
+    first: Int
+    after: String
+    last: Int
+    before: String
+    query: String
+    sortKey: OrderSortKeys = ID
+    reverse: Boolean = false
+  ): OrderConnection!
+  order(id: ID!): Order
+  shop: Shop!
+}
+
+schema {
+  query: QueryRoot
+}
+"""

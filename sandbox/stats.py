@@ -1,0 +1,76 @@
+"""Ground-truth counters for judging a pipeline run against the world."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sandbox.bookings import normalise_reference
+from sandbox.timeutil import to_iso
+from sandbox.world import opened, world_now
+
+
+def _bookings_per_order(conn: sqlite3.Connection) -> tuple[Counter[str], int]:
+    """Accepted bookings per order name (without '#'), and how many match no order."""
+    names = {normalise_reference(r["name"]) for r in conn.execute("SELECT name FROM orders")}
+    per_order: Counter[str] = Counter()
+    unmatched = 0
+    for row in conn.execute("SELECT order_reference FROM bookings"):
+        reference = normalise_reference(row["order_reference"])
+        if reference is not None and reference in names:
+            per_order[reference] += 1
+        else:
+            unmatched += 1
+    return per_order, unmatched
+
+
+def world_stats(data_dir: Path) -> dict[str, Any]:
+    """Counts for the Shopify and Click & Drop sides of the world."""
+    with opened(Path(data_dir)) as conn:
+
+        def scalar(sql: str) -> int:
+            return int(conn.execute(sql).fetchone()[0])
+
+        def grouped(column: str) -> dict[str, int]:
+            rows = conn.execute(
+                f"SELECT {column} AS k, COUNT(*) AS n FROM orders GROUP BY {column} ORDER BY {column}"
+            )
+            return {r["k"]: r["n"] for r in rows}
+
+        per_order, unmatched = _bookings_per_order(conn)
+        return {
+            "clock": {"now": to_iso(world_now(conn))},
+            "shopify": {
+                "orders_total": scalar("SELECT COUNT(*) FROM orders"),
+                "orders_by_financial_status": grouped("financial_status"),
+                "orders_by_fulfillment_status": grouped("fulfillment_status"),
+                "orders_cancelled": scalar("SELECT COUNT(*) FROM orders WHERE cancelled_at IS NOT NULL"),
+                "orders_paid_open_address_valid": scalar(
+                    "SELECT COUNT(*) FROM orders WHERE financial_status = 'PAID' AND cancelled_at IS NULL"
+                    " AND address_valid = 1 AND fulfillment_status = 'UNFULFILLED'"
+                ),
+                "orders_address_invalid": scalar("SELECT COUNT(*) FROM orders WHERE address_valid = 0"),
+            },
+            "click_and_drop": {
+                "bookings_accepted": scalar("SELECT COUNT(*) FROM bookings"),
+                "bookings_accepted_api": scalar("SELECT COUNT(*) FROM bookings WHERE source = 'api'"),
+                "bookings_accepted_manual": scalar("SELECT COUNT(*) FROM bookings WHERE source = 'manual'"),
+                "bookings_rejected": scalar("SELECT COUNT(*) FROM rejected_bookings"),
+                "idempotent_replays": scalar("SELECT COUNT(*) FROM idempotent_replays"),
+                "duplicate_bookings": sum(n - 1 for n in per_order.values() if n > 1),
+                "unmatched_bookings": unmatched,
+            },
+        }
+
+
+def orders_missing_booking(data_dir: Path) -> list[str]:
+    """Names of paid, uncancelled, valid-address orders with no accepted Click & Drop booking."""
+    with opened(Path(data_dir)) as conn:
+        per_order, _ = _bookings_per_order(conn)
+        rows = conn.execute(
+            "SELECT name FROM orders WHERE financial_status = 'PAID' AND cancelled_at IS NULL"
+            " AND address_valid = 1 ORDER BY number"
+        ).fetchall()
+    return [r["name"] for r in rows if normalise_reference(r["name"]) not in per_order]

@@ -1,0 +1,192 @@
+"""The persisted world: one SQLite file per data dir, opened afresh for every operation.
+
+A new connection per request keeps threads independent; WAL lets readers proceed while the
+Click & Drop endpoint or the clock writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from sandbox.timeutil import parse_iso, to_iso
+
+WORLD_FILE = "world.sqlite"
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE products (
+    sku TEXT PRIMARY KEY, title TEXT NOT NULL, price TEXT NOT NULL, weight_grams INTEGER NOT NULL
+);
+CREATE TABLE customers (
+    id INTEGER PRIMARY KEY, first_name TEXT NOT NULL, last_name TEXT NOT NULL, email TEXT NOT NULL,
+    phone TEXT, address1 TEXT NOT NULL, address2 TEXT, city TEXT NOT NULL, zip TEXT NOT NULL,
+    country TEXT NOT NULL, country_code TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE TABLE orders (
+    id INTEGER PRIMARY KEY, number INTEGER NOT NULL UNIQUE, name TEXT NOT NULL UNIQUE,
+    customer_id INTEGER REFERENCES customers(id), email TEXT, phone TEXT,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, processed_at TEXT NOT NULL,
+    cancelled_at TEXT, cancel_reason TEXT, closed_at TEXT,
+    financial_status TEXT NOT NULL, fulfillment_status TEXT NOT NULL, currency TEXT NOT NULL,
+    subtotal TEXT NOT NULL, shipping TEXT NOT NULL, total TEXT NOT NULL, total_weight_grams INTEGER NOT NULL,
+    ship_first_name TEXT, ship_last_name TEXT, ship_address1 TEXT, ship_address2 TEXT, ship_city TEXT,
+    ship_province TEXT, ship_zip TEXT, ship_country TEXT, ship_country_code TEXT, ship_phone TEXT,
+    address_valid INTEGER NOT NULL
+);
+CREATE INDEX orders_updated_at ON orders(updated_at);
+CREATE TABLE line_items (
+    id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL REFERENCES orders(id), sku TEXT NOT NULL,
+    title TEXT NOT NULL, quantity INTEGER NOT NULL, unit_price TEXT NOT NULL, weight_grams INTEGER NOT NULL
+);
+CREATE INDEX line_items_order ON line_items(order_id);
+CREATE TABLE transactions (
+    id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL REFERENCES orders(id), kind TEXT NOT NULL,
+    status TEXT NOT NULL, gateway TEXT NOT NULL, amount TEXT NOT NULL,
+    created_at TEXT NOT NULL, processed_at TEXT NOT NULL
+);
+CREATE INDEX transactions_order ON transactions(order_id);
+CREATE TABLE scheduled_transactions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, order_id INTEGER NOT NULL REFERENCES orders(id),
+    kind TEXT NOT NULL, status TEXT NOT NULL, at TEXT NOT NULL
+);
+CREATE TABLE fulfillments (
+    id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL REFERENCES orders(id), status TEXT NOT NULL,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, tracking_number TEXT,
+    tracking_company TEXT, tracking_url TEXT
+);
+CREATE INDEX fulfillments_order ON fulfillments(order_id);
+CREATE TABLE bookings (
+    order_identifier INTEGER PRIMARY KEY, order_reference TEXT, created_on TEXT NOT NULL,
+    order_date TEXT, tracking_number TEXT NOT NULL, shipped_on TEXT,
+    source TEXT NOT NULL CHECK (source IN ('api', 'manual')), request_json TEXT NOT NULL
+);
+CREATE INDEX bookings_reference ON bookings(order_reference);
+CREATE INDEX bookings_created_on ON bookings(created_on);
+CREATE TABLE rejected_bookings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, order_reference TEXT, reason TEXT NOT NULL, at TEXT NOT NULL,
+    request_json TEXT NOT NULL
+);
+CREATE TABLE idempotent_replays (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, order_reference TEXT NOT NULL, order_identifier INTEGER NOT NULL,
+    at TEXT NOT NULL
+);
+"""
+
+# Id ranges look like real platform ids and never overlap, so a mixed-up id is obvious.
+ID_BASES = {
+    "orders": 5_810_000_000_000,
+    "customers": 7_420_000_000_000,
+    "line_items": 14_600_000_000_000,
+    "transactions": 6_930_000_000_000,
+    "fulfillments": 5_290_000_000_000,
+}
+FIRST_ORDER_NUMBER = 1001
+FIRST_BOOKING_IDENTIFIER = 500_001
+
+
+class WorldMissingError(FileNotFoundError):
+    """Raised when a data dir has no generated world yet."""
+
+
+def world_path(data_dir: Path) -> Path:
+    """Where the world file of `data_dir` lives."""
+    return Path(data_dir) / WORLD_FILE
+
+
+def world_exists(data_dir: Path) -> bool:
+    """Whether `generate` has been run for `data_dir`."""
+    return world_path(data_dir).is_file()
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def connect(data_dir: Path) -> sqlite3.Connection:
+    """A fresh autocommit connection to an existing world (callers close it)."""
+    path = world_path(data_dir)
+    if not path.is_file():
+        raise WorldMissingError(f"no sandbox world at {path}; run `python -m sandbox generate` first")
+    return _open(path)
+
+
+def create_world_file(data_dir: Path) -> sqlite3.Connection:
+    """Delete any existing world in `data_dir` and return a connection to a new, empty one."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = world_path(data_dir)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    conn = _open(path)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection, write: bool = True) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE for writers (serialises booking allocation), plain BEGIN for a read snapshot."""
+    conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@contextmanager
+def opened(data_dir: Path, write: bool = False) -> Iterator[sqlite3.Connection]:
+    """Open, run one transaction, close: the unit of work for every request."""
+    conn = connect(data_dir)
+    try:
+        with transaction(conn, write=write):
+            yield conn
+    finally:
+        conn.close()
+
+
+def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
+    """Read one meta value."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else row["value"]
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: object) -> None:
+    """Write one meta value (stored as text)."""
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, str(value)),
+    )
+
+
+def world_now(conn: sqlite3.Connection) -> datetime:
+    """The world clock."""
+    value = get_meta(conn, "now")
+    if value is None:
+        raise WorldMissingError("world has no clock")
+    return parse_iso(value)
+
+
+def world_seed(conn: sqlite3.Connection) -> int:
+    """The seed the world was generated from."""
+    return int(get_meta(conn, "seed") or 0)
+
+
+def set_world_now(conn: sqlite3.Connection, moment: datetime) -> None:
+    """Move the world clock."""
+    set_meta(conn, "now", to_iso(moment))
+
+
+def next_id(conn: sqlite3.Connection, table: str) -> int:
+    """Next platform-style id for `table` (ids increase with creation, like Shopify's)."""
+    row = conn.execute(f"SELECT MAX(id) AS m FROM {table}").fetchone()
+    return (row["m"] or ID_BASES[table]) + 1

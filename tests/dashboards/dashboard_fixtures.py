@@ -1,0 +1,86 @@
+"""A small published warehouse with known figures (imported by the tests and conftest.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+PUBLISHED_AT = dt.datetime(2025, 3, 7, 18, 30, 0)
+RUN_ID = "run-0042"
+
+FCT_ORDERS_DDL = """
+create table marts.fct_orders (
+    order_id varchar, order_name varchar, channel varchar, warehouse_id varchar,
+    placed_at timestamp, authorised_at timestamp, paid_at timestamp, label_booked_at timestamp,
+    despatched_at timestamp, cancelled_at timestamp, status varchar, financial_status varchar,
+    fulfillment_status varchar, tracking_number varchar, carrier varchar, label_booking_status varchar,
+    label_failure_reason varchar, cycle_time_to_despatch_hours float, despatch_due_at timestamp,
+    despatched_on_time boolean, manual_touches integer, is_touchless boolean
+)
+"""
+
+FCT_ORDER_EVENTS_DDL = """
+create table marts.fct_order_events (
+    event_id varchar, order_id varchar, event_type varchar, occurred_at timestamp,
+    source varchar, actor varchar, reason varchar, rule_version varchar
+)
+"""
+
+# (order_id, channel, placed_at, despatched_at, cancelled_at, status, on_time, manual_touches)
+# web cycle times 6, 26, 48 h; pos 1.5, 3.5 h (no rounding ties at one decimal).
+ORDERS = [
+    ("W1", "web", "2025-03-03 09:00", "2025-03-03 15:00", None, "despatched", True, 0),
+    ("W2", "web", "2025-03-03 10:00", "2025-03-04 12:00", None, "despatched", True, 1),
+    ("W3", "web", "2025-03-04 08:00", "2025-03-06 08:00", None, "despatched", False, 0),
+    ("W4", "web", "2025-03-05 11:00", None, None, "paid", False, 0),
+    ("W5", "web", "2025-03-06 12:00", None, "2025-03-06 13:00", "cancelled", None, 2),
+    ("P1", "pos", "2025-03-03 12:00", "2025-03-03 13:30", None, "despatched", True, 0),
+    ("P2", "pos", "2025-03-05 09:00", "2025-03-05 12:30", None, "despatched", True, 0),
+    ("P3", "pos", "2025-03-07 10:00", None, None, "label_booked", None, 0),
+]
+
+
+def _ts(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text)
+
+
+def build_published(path: Path, orders: list[tuple] = ORDERS, with_publication: bool = True) -> Path:
+    """Write a published-style DuckDB file: marts.fct_orders(+events) and meta.publication."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("create schema marts")
+        conn.execute(FCT_ORDERS_DDL)
+        conn.execute(FCT_ORDER_EVENTS_DDL)
+        for order_id, channel, placed, despatched, cancelled, status, on_time, touches in orders:
+            placed_at, despatched_at = _ts(placed), _ts(despatched)
+            cycle = None if despatched_at is None else (despatched_at - placed_at).total_seconds() / 3600
+            conn.execute(
+                """
+                insert into marts.fct_orders (
+                    order_id, order_name, channel, warehouse_id, placed_at, despatched_at, cancelled_at,
+                    status, cycle_time_to_despatch_hours, despatch_due_at, despatched_on_time,
+                    manual_touches, is_touchless
+                ) values (?, ?, ?, 'WH1', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    order_id,
+                    f"#{order_id}",
+                    channel,
+                    placed_at,
+                    despatched_at,
+                    _ts(cancelled),
+                    status,
+                    cycle,
+                    placed_at + dt.timedelta(days=1),
+                    on_time,
+                    touches,
+                    touches == 0,
+                ],
+            )
+        if with_publication:
+            conn.execute("create schema meta")
+            conn.execute("create table meta.publication (published_at timestamp, run_id varchar)")
+            conn.execute("insert into meta.publication values (?, ?)", [PUBLISHED_AT, RUN_ID])
+    return path

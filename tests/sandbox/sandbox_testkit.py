@@ -1,0 +1,115 @@
+"""Helpers for the sandbox tests: clients for both APIs, booking payloads, world builders and dumps."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from sandbox.generator import generate_world
+from sandbox.server import SandboxServer
+
+NOW = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)  # a Wednesday, GMT
+TOKEN = "shpat_sandbox_token"
+KEY = "cnd_sandbox_key"
+
+
+class Client:
+    """Thin HTTP client for both sandbox APIs."""
+
+    def __init__(self, server: SandboxServer):
+        self.server = server
+        self.session = requests.Session()
+
+    def gql(
+        self, query: str, variables: dict[str, Any] | None = None, token: str = TOKEN
+    ) -> requests.Response:
+        return self.session.post(
+            f"{self.server.url}/admin/api/2025-01/graphql.json",
+            json={"query": query, "variables": variables or {}},
+            headers={"X-Shopify-Access-Token": token},
+            timeout=10,
+        )
+
+    def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self.gql(query, variables)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert "errors" not in body, body
+        return body["data"]
+
+    def book(self, items: list[dict[str, Any]], key: str | None = KEY) -> requests.Response:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return self.session.post(
+            f"{self.server.url}/api/v1/orders", json={"items": items}, headers=headers, timeout=10
+        )
+
+    def cnd_get(self, path: str, params: dict[str, Any] | None = None) -> requests.Response:
+        return self.session.get(
+            f"{self.server.url}/api/v1{path}",
+            params=params,
+            headers={"Authorization": f"Bearer {KEY}"},
+            timeout=10,
+        )
+
+
+def booking_item(reference: str | None, postcode: str = "SW1A 1AA", **overrides: Any) -> dict[str, Any]:
+    """A valid CreateOrderRequest for `reference`."""
+    item: dict[str, Any] = {
+        "orderReference": reference,
+        "recipient": {
+            "address": {
+                "fullName": "Ada Lovelace",
+                "addressLine1": "1 High Street",
+                "city": "London",
+                "postcode": postcode,
+                "countryCode": "GB",
+            },
+            "emailAddress": "ada@example.com",
+        },
+        "orderDate": "2026-11-04T09:30:00Z",
+        "subtotal": 20.0,
+        "shippingCostCharged": 3.95,
+        "total": 23.95,
+        "packages": [{"weightInGrams": 600, "packageFormatIdentifier": "smallParcel"}],
+    }
+    item.update(overrides)
+    return item
+
+
+def make_world(path: Path, seed: int = 7, days: int = 5) -> Path:
+    generate_world(path, days=days, seed=seed, now=NOW)
+    return path
+
+
+TABLES = [
+    "meta",
+    "products",
+    "customers",
+    "orders",
+    "line_items",
+    "transactions",
+    "fulfillments",
+    "bookings",
+    "scheduled_transactions",
+]
+
+
+def dump(world: Path) -> dict[str, list[tuple]]:
+    conn = sqlite3.connect(world / "world.sqlite")
+    try:
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in TABLES}
+    finally:
+        conn.close()
+
+
+def rows(world: Path, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+    conn = sqlite3.connect(world / "world.sqlite")
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
