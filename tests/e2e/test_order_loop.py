@@ -104,3 +104,89 @@ def test_runs_are_recorded_in_the_dagster_instance(looped_world):
     with DagsterInstance.get() as instance:
         runs = instance.get_runs(RunsFilter(job_name="full_pass_job"))
     assert runs and all(run.status == DagsterRunStatus.SUCCESS for run in runs)
+
+
+def test_the_sensor_requests_one_booking_run_per_new_queue(looped_world):
+    """The label-booking sensor against the real instance: a run key per queue build, cursor moves on."""
+    from dagster import RunRequest, SkipReason, build_sensor_context
+
+    from pipelines.definitions import defs
+
+    sensor = defs.resolve_sensor_def("label_booking_sensor")
+    with DagsterInstance.get() as instance:
+        first = sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=None))
+        assert len(first.run_requests) == 1
+        request: RunRequest = first.run_requests[0]
+        assert request.run_key.startswith("label_booking_queue:")
+        assert first.cursor == request.run_key.split(":")[1]
+
+        again = sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=first.cursor))
+        assert again.run_requests == [] and again.skip_message
+        assert isinstance(SkipReason(again.skip_message), SkipReason)
+
+        # The requested run books nothing new: every queued order is already in the ledger.
+        paths, _ = looped_world
+        accepted = world_stats(paths.sandbox)["click_and_drop"]["bookings_accepted"]
+        from orderloop.run_pass import sandbox_for_run
+
+        with sandbox_for_run(paths):
+            result = defs.resolve_job_def("act_and_publish_job").execute_in_process(instance=instance)
+        assert result.success
+        assert world_stats(paths.sandbox)["click_and_drop"]["bookings_accepted"] == accepted
+
+
+def _dashboard_orders_tile(paths) -> str:
+    from streamlit.testing.v1 import AppTest
+
+    from orderloop.paths import PROJECT_ROOT
+
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboards" / "app.py"), default_timeout=60).run()
+    assert not at.exception, at.exception
+    return next(metric.value for metric in at.metric if metric.label == "Orders")
+
+
+def test_the_dashboard_loads_while_a_pipeline_run_writes(looped_world):
+    """`orderloop run` in another process holds the warehouse's write lock; the page still renders."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    paths, _ = looped_world
+    expected = f"{_scalar(paths.published, 'select count(*) from marts.fct_orders'):,}"
+    env = {**os.environ, "ORDERLOOP_DATA_DIR": str(paths.root)}
+    run = subprocess.Popen([sys.executable, "-m", "orderloop.cli", "run"], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    renders_during_run = 0
+    try:
+        deadline = time.monotonic() + 240
+        while run.poll() is None and time.monotonic() < deadline:
+            assert _dashboard_orders_tile(paths) == expected
+            if run.poll() is None:
+                renders_during_run += 1
+    finally:
+        run.wait(timeout=240)
+    assert run.returncode == 0
+    assert renders_during_run >= 3
+    assert _dashboard_orders_tile(paths) == expected
+
+
+def test_the_dashboard_does_not_need_the_warehouse_lock(looped_world):
+    """Deterministic variant: another process holds a write connection for the whole render."""
+    import subprocess
+    import sys
+
+    paths, _ = looped_world
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         f"import duckdb, sys, time; c = duckdb.connect({str(paths.warehouse)!r}); print('locked', flush=True);"
+         " sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(duckdb.IOException):
+            duckdb.connect(str(paths.warehouse), read_only=True)
+        assert _dashboard_orders_tile(paths) != ""
+    finally:
+        holder.communicate("", timeout=30)
