@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
+from pathlib import Path
 
-from orderloop.paths import DataPaths
+from orderloop.paths import DataPaths, data_paths
 from orderloop.sandbox_mode import sandbox_enabled, sources_pointing_at
 
 
@@ -14,6 +15,7 @@ from orderloop.sandbox_mode import sandbox_enabled, sources_pointing_at
 class PassResult:
     success: bool
     run_id: str
+    log_path: Path
 
 
 @contextmanager
@@ -36,16 +38,27 @@ def sandbox_for_run(paths: DataPaths, days: int = 30, seed: int = 7) -> Iterator
 
 
 def run_full_pass(prepare_dbt: bool = True) -> PassResult:
-    """Execute ``full_pass_job`` in this process (one writer, no lock contention)."""
+    """Execute ``full_pass_job`` in this process (one writer, no lock contention).
+
+    The step-by-step output (dbt's, dlt's) goes to ``<data>/logs/last_run.log`` and the
+    Dagster instance, so the terminal shows warnings and the summary only.
+    """
     from dagster import DagsterInstance
 
     from pipelines.assets.dbt_project import ensure_manifest
 
-    if prepare_dbt:
-        ensure_manifest(force=True)
-    from pipelines.definitions import defs
+    log_path = data_paths().root / "logs" / "last_run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log, redirect_stdout(log):
+        if prepare_dbt:
+            ensure_manifest(force=True)
+        from pipelines.definitions import defs
 
-    job = defs.resolve_job_def("full_pass_job")
-    with DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
-    return PassResult(success=result.success, run_id=result.run_id)
+        job = defs.resolve_job_def("full_pass_job")
+        with DagsterInstance.get() as instance:
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            )
+    return PassResult(success=result.success, run_id=result.run_id, log_path=log_path)

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from orderloop.paths import PROJECT_ROOT, DataPaths
 from orderloop.sandbox_mode import sandbox_enabled, sandbox_source_env
@@ -27,25 +28,19 @@ def _reset_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, preexec_fn=_reset_sigint, start_new_session=True)
+def _start(name: str, cmd: list[str], env: dict[str, str], logs: Path) -> subprocess.Popen:
+    """Start one service in its own process group, its output in ``<data>/logs/<name>.log``."""
+    logs.mkdir(parents=True, exist_ok=True)
+    with (logs / f"{name}.log").open("ab") as log:
+        return subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                preexec_fn=_reset_sigint, start_new_session=True)
 
 
 def dashboard_command(port: int = DASHBOARD_PORT) -> list[str]:
     return [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(PROJECT_ROOT / "dashboards" / "app.py"),
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
+        sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "dashboards" / "app.py"),
+        "--server.address", "127.0.0.1", "--server.port", str(port),
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]
 
 
@@ -54,60 +49,41 @@ def serve_all(
 ) -> int:
     """Start every service on 127.0.0.1 and stop them all on Ctrl-C (or SIGTERM)."""
     env = dict(os.environ)
+    logs = paths.root / "logs"
     processes: list[subprocess.Popen] = []
     if sandbox_enabled():
         sandbox_port = free_port()
-        processes.append(
-            _start(
-                [
-                    sys.executable,
-                    "-m",
-                    "sandbox",
-                    "--data-dir",
-                    str(paths.sandbox),
-                    "serve",
-                    "--port",
-                    str(sandbox_port),
-                ],
-                env,
-            )
-        )
+        sandbox_cmd = [sys.executable, "-m", "sandbox", "--data-dir", str(paths.sandbox),
+                       "serve", "--port", str(sandbox_port)]
+        processes.append(_start("sandbox", sandbox_cmd, env, logs))
         env.update(sandbox_source_env(f"http://127.0.0.1:{sandbox_port}"))
-    processes.append(
-        _start(
-            [
-                sys.executable,
-                "-m",
-                "dagster",
-                "dev",
-                "-w",
-                str(PROJECT_ROOT / "workspace.yaml"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(dagster_port),
-            ],
-            env,
-        )
-    )
-    processes.append(_start(dashboard_command(dashboard_port), env))
-    print(f"\nDagster UI:  http://127.0.0.1:{dagster_port}")
+        print(f"Sandbox:     http://127.0.0.1:{sandbox_port}")
+    dagster_cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
+                   "-h", "127.0.0.1", "-p", str(dagster_port)]
+    processes.append(_start("dagster", dagster_cmd, env, logs))
+    processes.append(_start("dashboard", dashboard_command(dashboard_port), env, logs))
+    print(f"Dagster UI:  http://127.0.0.1:{dagster_port}")
     print(f"Dashboard:   http://127.0.0.1:{dashboard_port}")
-    print("Press Ctrl-C to stop.\n", flush=True)
+    print(f"Logs:        {logs}")
+    print("Press Ctrl-C to stop.", flush=True)
 
     stop = {"now": False}
 
     def request_stop(signum: int, frame: object) -> None:
         stop["now"] = True
 
+    # Handle SIGINT explicitly: a process started in the background inherits it ignored.
+    signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
         while not stop["now"] and all(p.poll() is None for p in processes):
             time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
     finally:
+        print("Stopping...", flush=True)
         stop_all(processes)
+    if not stop["now"]:
+        print(f"A service stopped unexpectedly; see {logs}.", file=sys.stderr)
+        return 1
     return 0
 
 

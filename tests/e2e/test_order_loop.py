@@ -179,7 +179,7 @@ def test_the_dashboard_does_not_need_the_warehouse_lock(looped_world):
     paths, _ = looped_world
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         f"import duckdb, sys, time; c = duckdb.connect({str(paths.warehouse)!r}); print('locked', flush=True);"
+         f"import duckdb, sys; c = duckdb.connect({str(paths.warehouse)!r}); print('locked', flush=True);"
          " sys.stdin.read()"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )

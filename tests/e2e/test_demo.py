@@ -1,0 +1,73 @@
+"""`orderloop demo` as a new user runs it: one pass, a summary, then both UIs on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import duckdb
+import requests
+
+from sandbox.stats import orders_missing_booking, world_stats
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(url: str, deadline: float) -> requests.Response:
+    while True:
+        try:
+            response = requests.get(url, timeout=5)
+            if response.status_code == 200:
+                return response
+        except requests.ConnectionError:
+            pass
+        assert time.monotonic() < deadline, f"{url} did not come up"
+        time.sleep(1)
+
+
+def test_demo_runs_the_loop_then_serves_both_uis_until_interrupted(tmp_path):
+    data = tmp_path / "data"
+    dagster_port, dashboard_port = _free_port(), _free_port()
+    env = {**os.environ, "ORDERLOOP_DATA_DIR": str(data)}
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "orderloop.cli", "demo", "--days", "30",
+         "--dagster-port", str(dagster_port), "--dashboard-port", str(dashboard_port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    output: list[str] = []
+    try:
+        for line in demo.stdout:
+            output.append(line)
+            if line.startswith("Press Ctrl-C"):
+                break
+        assert any("orderloop KPI summary" in line for line in output), "".join(output)
+
+        # Acceptance: fct_orders holds exactly the sandbox's orders; every paid, open,
+        # valid-address order has exactly one accepted booking.
+        stats = world_stats(data / "sandbox")
+        with duckdb.connect(str(data / "published" / "warehouse.duckdb"), read_only=True) as conn:
+            assert conn.execute("select count(*) from marts.fct_orders").fetchone()[0] == \
+                stats["shopify"]["orders_total"]
+        assert orders_missing_booking(data / "sandbox") == []
+        assert stats["click_and_drop"]["duplicate_bookings"] == 0
+
+        deadline = time.monotonic() + 120
+        assert "Dagster" in _wait_for(f"http://127.0.0.1:{dagster_port}/", deadline).text
+        _wait_for(f"http://127.0.0.1:{dagster_port}/server_info", deadline)
+        assert _wait_for(f"http://127.0.0.1:{dashboard_port}/_stcore/health", deadline).text == "ok"
+        _wait_for(f"http://127.0.0.1:{dashboard_port}/", deadline)
+    finally:
+        demo.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        demo.wait(timeout=60)
+    assert demo.returncode == 0
+    for port in (dagster_port, dashboard_port):
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still served after Ctrl-C"
