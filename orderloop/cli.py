@@ -114,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["sandbox"]:
+        # Everything after `sandbox` belongs to the sandbox's own parser, --help included.
+        return _sandbox(argparse.Namespace(sandbox_args=argv[1:]), configure_environment())
     args = build_parser().parse_args(argv)
     paths = configure_environment()
     return args.handler(args, paths)
