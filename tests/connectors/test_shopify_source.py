@@ -71,7 +71,8 @@ def test_cost_throttling_is_waited_out_not_failed(world):
     from sandbox.query_cost import ThrottleConfig
     from sandbox.server import SandboxServer
 
-    tiny = ThrottleConfig(maximum_available=1000.0, restore_rate=2000.0)
+    # One page requests ~522 points and uses ~220: the second page in a row must wait.
+    tiny = ThrottleConfig(maximum_available=600.0, restore_rate=200.0)
     with SandboxServer(world.sandbox, throttle=tiny) as server, sources_pointing_at(server.url):
         waits: list[float] = []
 
