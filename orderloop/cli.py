@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 
 from orderloop.environment import configure_environment
 from orderloop.paths import DataPaths
@@ -67,6 +68,19 @@ def _sandbox(args: argparse.Namespace, paths: DataPaths) -> int:
     return sandbox_main(["--data-dir", str(paths.sandbox), *args.sandbox_args])
 
 
+def _import_orders(args: argparse.Namespace, paths: DataPaths) -> int:
+    from connectors.order_files import MappingError
+    from orderloop.import_orders import import_order_file
+
+    try:
+        tally = import_order_file(args.file, args.mapping, paths)
+    except (MappingError, FileNotFoundError) as error:
+        print(f"import-orders: {error}", file=sys.stderr)
+        return 2
+    print(f"{args.file}: {tally.summary()}")
+    return 0
+
+
 def _dashboard(args: argparse.Namespace, paths: DataPaths) -> int:
     from orderloop.serve import dashboard_command
 
@@ -103,6 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER)
     sandbox.set_defaults(handler=_sandbox)
+
+    import_orders = commands.add_parser(
+        "import-orders", help="load a marketplace or merchant order export (CSV) through a mapping"
+    )
+    import_orders.add_argument("file", type=Path, help="the CSV file")
+    import_orders.add_argument(
+        "--mapping", type=Path, required=True, help="YAML mapping (docs/order-file-mappings.md)"
+    )
+    import_orders.set_defaults(handler=_import_orders)
 
     dashboard = commands.add_parser("dashboard", help="serve the Streamlit dashboard on 127.0.0.1")
     dashboard.add_argument("--port", type=int, default=8501)
