@@ -47,7 +47,8 @@ def _run_once(
         result = run_full_pass()
     if not result.success:
         print(
-            f"Pipeline run {result.run_id} failed; see the Dagster UI (orderloop demo) or logs above.",
+            f"Pipeline run {result.run_id} failed. Step output: {result.log_path};"
+            " the run is also in the Dagster UI (orderloop demo).",
             file=sys.stderr,
         )
         return 1

@@ -37,7 +37,7 @@ def sandbox_for_run(paths: DataPaths, days: int = 30, seed: int = 7) -> Iterator
         yield server.url
 
 
-def run_full_pass(prepare_dbt: bool = True) -> PassResult:
+def run_full_pass() -> PassResult:
     """Execute ``full_pass_job`` in this process (one writer, no lock contention).
 
     The step-by-step output (dbt's, dlt's) goes to ``<data>/logs/last_run.log`` and the
@@ -45,13 +45,10 @@ def run_full_pass(prepare_dbt: bool = True) -> PassResult:
     """
     from dagster import DagsterInstance
 
-    from pipelines.assets.dbt_project import ensure_manifest
-
     log_path = data_paths().root / "logs" / "last_run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w") as log, redirect_stdout(log):
-        if prepare_dbt:
-            ensure_manifest(force=True)
+        # Importing the definitions re-parses the dbt project if the manifest is stale.
         from pipelines.definitions import defs
 
         job = defs.resolve_job_def("full_pass_job")

@@ -9,7 +9,7 @@ from orderloop.environment import configure_environment
 configure_environment()
 
 from pipelines.assets.actions import label_bookings  # noqa: E402
-from pipelines.assets.ingestion import calendar_assets, shopify_assets  # noqa: E402
+from pipelines.assets.ingestion import calendar_assets, click_and_drop_assets, shopify_assets  # noqa: E402
 from pipelines.assets.publication import published_marts  # noqa: E402
 from pipelines.assets.transformation import (  # noqa: E402
     dbt_after_actions,
@@ -25,6 +25,7 @@ defs = Definitions(
     assets=[
         shopify_assets,
         calendar_assets,
+        click_and_drop_assets,
         *nested_source_table_specs(),
         dbt_before_actions,
         label_bookings,

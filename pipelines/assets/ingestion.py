@@ -8,6 +8,7 @@ from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from connectors.calendar import calendar_source
+from connectors.click_and_drop.source import click_and_drop_source
 from connectors.destination import warehouse_pipeline
 from connectors.shopify import shopify_source
 from orderloop.paths import data_paths
@@ -54,3 +55,16 @@ def shopify_assets(context: AssetExecutionContext, dlt: DagsterDltResource) -> I
 )
 def calendar_assets(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
     yield from dlt.run(context=context, dlt_source=calendar_source(), dlt_pipeline=_pipeline("calendar"))
+
+
+@dlt_assets(
+    dlt_source=click_and_drop_source(base_url="resolved-at-run-time", api_key="resolved-at-run-time"),
+    dlt_pipeline=_pipeline("click_and_drop"),
+    name="click_and_drop",
+    dagster_dlt_translator=SourceTableTranslator(),
+    pool=WRITER_POOL,
+)
+def click_and_drop_assets(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
+    yield from dlt.run(
+        context=context, dlt_source=click_and_drop_source(), dlt_pipeline=_pipeline("click_and_drop")
+    )
