@@ -82,6 +82,12 @@ def _import_orders(args: argparse.Namespace, paths: DataPaths) -> int:
     return 0
 
 
+def _webhooks(args: argparse.Namespace, paths: DataPaths) -> int:
+    from orderloop.webhooks import serve_webhooks
+
+    return serve_webhooks(paths, port=args.port)
+
+
 def _dashboard(args: argparse.Namespace, paths: DataPaths) -> int:
     from orderloop.serve import dashboard_command
 
@@ -127,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--mapping", type=Path, required=True, help="YAML mapping (docs/order-file-mappings.md)"
     )
     import_orders.set_defaults(handler=_import_orders)
+
+    webhooks = commands.add_parser(
+        "webhooks", help="receive EasyPost tracking webhooks into the landing area"
+    )
+    webhooks.add_argument("--port", type=int, default=8600)
+    webhooks.set_defaults(handler=_webhooks)
 
     dashboard = commands.add_parser("dashboard", help="serve the Streamlit dashboard on 127.0.0.1")
     dashboard.add_argument("--port", type=int, default=8501)
