@@ -2,14 +2,12 @@
 
 A bad row never stops the file: it becomes a quarantine entry naming the file, the line
 where the record starts and the reason, and every other row still loads. Only a file
-that cannot be read as CSV at all (wrong encoding, a field over the size limit) is
-quarantined from the point where reading failed.
+that cannot be read as CSV at all (wrong encoding, a field over the size limit, missing
+mapped columns) is quarantined from the point where reading failed.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from connectors.csv_rows import CsvFailure, CsvRow, iter_csv_rows
 from connectors.order_files.mapping import OrderFileMapping
 
 QUARANTINE_TABLE = "quarantine"
@@ -59,43 +58,26 @@ def parse_order_file(
     """Yield ``(table, record)`` pairs: ``order_lines`` rows and ``quarantine`` rows."""
     now = now or datetime.now(UTC)
     tally = tally if tally is not None else ImportTally()
-    try:
-        text = data.decode(mapping.csv.encoding)
-    except UnicodeDecodeError as error:
-        yield _quarantine(tally, mapping, file_name, 1, f"file is not {mapping.csv.encoding}: {error.reason}"
-                          f" at byte {error.start}", data[max(0, error.start - 40):error.start + 40].hex())
-        return
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=mapping.csv.delimiter)
-    missing = [c for c in mapping.columns.values() if c not in (reader.fieldnames or [])]
-    if missing:
-        yield _quarantine(tally, mapping, file_name, 1,
-                          f"header lacks mapped column(s) {missing}; found {reader.fieldnames}", "")
-        return
     occurrences: dict[tuple[str, str], int] = {}
-    start_line = 2
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            yield _quarantine(tally, mapping, file_name, start_line,
-                              f"unreadable CSV from here on: {error}", "")
-            return
+    rows = iter_csv_rows(data, mapping.csv.encoding, mapping.csv.delimiter, mapping.columns.values())
+    for row in rows:
+        if isinstance(row, CsvFailure):
+            yield _quarantine(tally, mapping, file_name, row.line_number, row.reason, row.raw)
+            continue
         try:
             record = _order_line(row, mapping, now)
         except RowRejected as rejection:
-            yield _quarantine(tally, mapping, file_name, start_line, str(rejection), json.dumps(row))
-        else:
-            key = (record["order_id"], record["sku"] or "")
-            occurrences[key] = occurrences.get(key, 0) + 1
-            record["line_key"] = f"{record['sku'] or 'line'}#{occurrences[key]}"
-            record["file_name"] = file_name
-            record["line_number"] = start_line
-            tally.loaded += 1
-            tally.orders.add(record["order_id"])
-            yield LINES_TABLE, record
-        start_line = reader.line_num + 1
+            raw = json.dumps(row.values)
+            yield _quarantine(tally, mapping, file_name, row.line_number, str(rejection), raw)
+            continue
+        key = (record["order_id"], record["sku"] or "")
+        occurrences[key] = occurrences.get(key, 0) + 1
+        record["line_key"] = f"{record['sku'] or 'line'}#{occurrences[key]}"
+        record["file_name"] = file_name
+        record["line_number"] = row.line_number
+        tally.loaded += 1
+        tally.orders.add(record["order_id"])
+        yield LINES_TABLE, record
 
 
 def _quarantine(tally: ImportTally, mapping: OrderFileMapping, file_name: str, line: int, reason: str,
@@ -106,13 +88,13 @@ def _quarantine(tally: ImportTally, mapping: OrderFileMapping, file_name: str, l
     return QUARANTINE_TABLE, entry
 
 
-def _order_line(row: dict[str, Any], mapping: OrderFileMapping, now: datetime) -> dict[str, Any]:
-    if None in row:
-        raise RowRejected(f"row has {len(row[None])} more field(s) than the header")
+def _order_line(row: CsvRow, mapping: OrderFileMapping, now: datetime) -> dict[str, Any]:
+    if row.extra:
+        raise RowRejected(f"row has {len(row.extra)} more field(s) than the header")
 
     def value(name: str) -> str | None:
         column = mapping.columns.get(name)
-        raw = row.get(column) if column else None
+        raw = row.values.get(column) if column else None
         raw = raw.strip() if isinstance(raw, str) else raw
         return raw or mapping.defaults.get(name)
 
