@@ -50,5 +50,5 @@ def tracker_events(files: list[FileItemDict]) -> Iterator[dict[str, Any]]:
             "status_detail": tracker.get("status_detail"),
             "est_delivery_date": tracker.get("est_delivery_date"),
             "tracking_details": tracker.get("tracking_details") or [],
-            "file_name": file["file_name"],
+            "file_name": file["relative_path"],
         }

@@ -64,7 +64,7 @@ def order_lines(
     files: list[FileItemDict], mapping: OrderFileMapping, tally: ImportTally, now: datetime | None
 ) -> Iterator[Any]:
     for file in files:
-        for table, record in parse_order_file(file.read_bytes(), file["file_name"], mapping, now, tally):
+        for table, record in parse_order_file(file.read_bytes(), file["relative_path"], mapping, now, tally):
             if table == QUARANTINE_TABLE:
                 yield dlt.mark.with_hints(record, QUARANTINE_HINTS, create_table_variant=True)
             else:

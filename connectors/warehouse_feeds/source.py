@@ -1,0 +1,41 @@
+"""dlt source for warehouse/3PL feed files in a landing folder (a path or any fsspec URL).
+
+Each file is read once (incremental on its modification time); rows merge on their
+natural keys, so a resent file adds nothing. Each feed is its own table; rejected rows
+go to ``quarantine``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dlt
+from dlt.sources.filesystem import FileItemDict, filesystem
+
+from connectors.warehouse_feeds.feeds import FEEDS, QUARANTINE_TABLE, parse_feed_file
+
+TABLE_HINTS = {
+    name: dlt.mark.make_hints(table_name=name, primary_key=list(feed.primary_key), write_disposition="merge")
+    for name, feed in FEEDS.items()
+} | {
+    QUARANTINE_TABLE: dlt.mark.make_hints(
+        table_name=QUARANTINE_TABLE, primary_key=["file_name", "line_number"], write_disposition="merge"
+    )
+}
+
+
+@dlt.source(name="warehouse_feeds")
+def warehouse_feeds_source(bucket_url: str = dlt.config.value, timezone: str = "Europe/London") -> Any:
+    """Stock snapshots, fulfilment updates and returns from every warehouse's folder."""
+    files = filesystem(bucket_url=bucket_url, file_glob="*/*/*.csv")
+    files.apply_hints(incremental=dlt.sources.incremental("modification_date"))
+    return files | feed_rows(ZoneInfo(timezone))
+
+
+@dlt.transformer(name="feed_rows")
+def feed_rows(files: list[FileItemDict], zone: ZoneInfo) -> Iterator[Any]:
+    for file in files:
+        for table, record in parse_feed_file(file.read_bytes(), file["relative_path"], zone):
+            yield dlt.mark.with_hints(record, TABLE_HINTS[table], create_table_variant=True)

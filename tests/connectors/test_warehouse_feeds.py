@@ -1,0 +1,74 @@
+"""3PL feed files from two warehouses: each feed to its table, bad rows quarantined, files read once."""
+
+from __future__ import annotations
+
+import duckdb
+
+from connectors.destination import warehouse_pipeline
+from connectors.warehouse_feeds import warehouse_feeds_source
+
+STOCK = "sku,location,on_hand,counted_at\n" \
+        "MUG-01,A-01-03,12,2026-11-20T06:00:00+00:00\n" \
+        "TEA-02,A-02-01,0,2026-11-20T06:00:00\n" \
+        "MUG-01,A-01-04,-2,2026-11-20T06:00:00+00:00\n"
+FULFILMENT = "order_reference,event,occurred_at,carrier,service,tracking_number\n" \
+             "#1001,pick_started,2026-11-20T09:00:00+00:00,,,\n" \
+             "#1001,packed,2026-11-20T09:20:00+00:00,,,\n" \
+             "#1001,despatched,2026-11-20T15:55:00+00:00,Royal Mail,TPN24,RM123456785GB\n" \
+             "#1002,despatched,2026-11-20T15:56:00+00:00,Royal Mail,,\n" \
+             "#1003,teleported,2026-11-20T15:57:00+00:00,,,\n"
+RETURNS = "order_reference,sku,quantity,condition,outcome,received_at\n" \
+          "#0990,MUG-01,1,damaged,written_off,2026-11-19T11:00:00+00:00\n" \
+          "#0991,TEA-02,2,as_new,restocked,yesterday\n"
+
+
+def _drop(landing, warehouse: str, feed: str, name: str, text: str) -> None:
+    folder = landing / warehouse / feed
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text)
+
+
+def _count(paths, table: str) -> int:
+    with duckdb.connect(str(paths.warehouse), read_only=True) as conn:
+        return conn.execute(f"select count(*) from raw_warehouse_feeds.{table}").fetchone()[0]
+
+
+def test_feeds_load_per_warehouse_and_bad_rows_are_quarantined(data_paths, tmp_path):
+    landing = tmp_path / "3pl"
+    _drop(landing, "leeds", "stock", "s1.csv", STOCK)
+    _drop(landing, "leeds", "fulfilment", "f1.csv", FULFILMENT)
+    _drop(landing, "bristol", "returns", "r1.csv", RETURNS)
+    bristol_stock = "sku,location,on_hand,counted_at\nMUG-01,B-1,5,2026-11-20T07:00:00Z\n"
+    _drop(landing, "bristol", "stock", "s1.csv", bristol_stock)
+    pipeline = warehouse_pipeline("warehouse_feeds", data_paths.warehouse, data_paths.dlt_pipelines)
+    pipeline.run(warehouse_feeds_source(bucket_url=landing.as_uri()))
+
+    assert _count(data_paths, "stock") == 3
+    assert _count(data_paths, "fulfilment") == 3
+    assert _count(data_paths, "returns") == 1
+    with duckdb.connect(str(data_paths.warehouse), read_only=True) as conn:
+        reasons = dict(conn.execute(
+            "select file_name || ':' || line_number, reason from raw_warehouse_feeds.quarantine"
+        ).fetchall())
+        naive = conn.execute(
+            "select counted_at from raw_warehouse_feeds.stock where sku = 'TEA-02'"
+        ).fetchone()[0]
+        rows = conn.execute("select warehouse_id from raw_warehouse_feeds.stock").fetchall()
+        warehouses = {row[0] for row in rows}
+    assert "below 0" in reasons["leeds/stock/s1.csv:4"]
+    assert "missing service" in reasons["leeds/fulfilment/f1.csv:5"]
+    assert "teleported" in reasons["leeds/fulfilment/f1.csv:6"]
+    assert "ISO 8601" in reasons["bristol/returns/r1.csv:3"]
+    assert naive.hour == 6, "a time without offset is read in the warehouse zone (GMT in November)"
+    assert warehouses == {"leeds", "bristol"}
+
+
+def test_files_are_read_once_and_resent_files_add_nothing(data_paths, tmp_path):
+    landing = tmp_path / "3pl"
+    _drop(landing, "leeds", "fulfilment", "f1.csv", FULFILMENT)
+    pipeline = warehouse_pipeline("warehouse_feeds", data_paths.warehouse, data_paths.dlt_pipelines)
+    pipeline.run(warehouse_feeds_source(bucket_url=landing.as_uri()))
+    _drop(landing, "leeds", "fulfilment", "f1-resent.csv", FULFILMENT)  # the 3PL sends it again
+    pipeline.run(warehouse_feeds_source(bucket_url=landing.as_uri()))
+    assert _count(data_paths, "fulfilment") == 3
+    assert _count(data_paths, "quarantine") == 4  # two bad rows in each of the two files
