@@ -47,6 +47,7 @@ class ShopifyGraphQLClient:
             body = response.json()
             errors = body.get("errors") or []
             if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
+                _raise_if_never_affordable(body)
                 self._sleep(_throttle_wait_seconds(body))
                 continue
             if errors:
@@ -66,6 +67,18 @@ class ShopifyGraphQLClient:
             if not page_info["hasNextPage"]:
                 return
             after = page_info["endCursor"]
+
+
+def _raise_if_never_affordable(body: dict[str, Any]) -> None:
+    """Waiting cannot help a query that costs more than the bucket can ever hold."""
+    cost = (body.get("extensions") or {}).get("cost") or {}
+    maximum = (cost.get("throttleStatus") or {}).get("maximumAvailable")
+    requested = cost.get("requestedQueryCost")
+    if maximum is not None and requested is not None and float(requested) > float(maximum):
+        raise ShopifyAPIError(
+            f"query costs {requested} points but this shop's bucket holds at most {maximum}:"
+            " lower the page size (sources.shopify.page_size)"
+        )
 
 
 def _throttle_wait_seconds(body: dict[str, Any]) -> float:

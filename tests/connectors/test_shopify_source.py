@@ -10,6 +10,7 @@ import pytest
 from connectors.destination import warehouse_pipeline
 from connectors.shopify import shopify_source
 from connectors.shopify.client import ShopifyAPIError, ShopifyGraphQLClient
+from connectors.shopify.queries import ORDERS_QUERY
 from orderloop.sandbox_mode import SANDBOX_SHOPIFY_TOKEN
 from sandbox.clock import advance
 from sandbox.stats import world_stats
@@ -90,3 +91,53 @@ def test_cost_throttling_is_waited_out_not_failed(world):
         ))
     assert sum(len(page) for page in pages) == world_stats(world.sandbox)["shopify"]["orders_total"]
     assert waits, "the tiny bucket should have throttled at least once"
+
+
+LOAD_SCRIPT = """
+import sys
+from pathlib import Path
+from connectors.destination import warehouse_pipeline
+from connectors.shopify import shopify_source
+pipeline = warehouse_pipeline("shopify", Path(sys.argv[1]), Path(sys.argv[2]))
+pipeline.run(shopify_source(page_size=5))
+"""
+
+
+def test_a_load_killed_midway_loses_and_duplicates_nothing(world):
+    """SIGKILL the loader while it waits on throttling; the next run reconciles with the sandbox."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from orderloop.sandbox_mode import sources_pointing_at
+    from sandbox.query_cost import ThrottleConfig
+    from sandbox.server import SandboxServer
+    from tests.conftest import PLUS_PLAN
+
+    slow = ThrottleConfig(maximum_available=400.0, restore_rate=150.0)  # about two pages a second
+    with SandboxServer(world.sandbox, throttle=slow) as server, sources_pointing_at(server.url):
+        args = [sys.executable, "-c", LOAD_SCRIPT, str(world.warehouse), str(world.dlt_pipelines)]
+        loader = subprocess.Popen(args, env=dict(os.environ))
+        time.sleep(3)
+        assert loader.poll() is None, "the load should still be running when it is killed"
+        loader.send_signal(signal.SIGKILL)
+        loader.wait(timeout=30)
+    with SandboxServer(world.sandbox, throttle=PLUS_PLAN) as server, sources_pointing_at(server.url):
+        _load(world)
+    total = world_stats(world.sandbox)["shopify"]["orders_total"]
+    assert _count(world, "select count(*) from raw_shopify.orders") == total
+    assert _count(world, "select count(distinct id) from raw_shopify.orders") == total
+
+
+def test_a_query_bigger_than_the_bucket_fails_at_once_instead_of_waiting_forever(world):
+    from sandbox.query_cost import ThrottleConfig
+    from sandbox.server import SandboxServer
+
+    small = ThrottleConfig(maximum_available=300.0, restore_rate=100.0)
+    with SandboxServer(world.sandbox, throttle=small) as server:
+        waits: list[float] = []
+        client = ShopifyGraphQLClient(server.url, SANDBOX_SHOPIFY_TOKEN, "2025-01", sleep=waits.append)
+        with pytest.raises(ShopifyAPIError, match="page size"):
+            list(client.paginate(ORDERS_QUERY, "orders", {"first": 15}))
+    assert waits == []
