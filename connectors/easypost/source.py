@@ -15,14 +15,21 @@ from typing import Any
 import dlt
 from dlt.sources.filesystem import FileItemDict, filesystem
 
-EVENT_COLUMNS = {
-    name: {"name": name, "data_type": data_type, "nullable": True}
-    for name, data_type in {
-        "id": "text", "description": "text", "created_at": "timestamp", "updated_at": "timestamp",
-        "tracker_id": "text", "tracking_code": "text", "carrier": "text", "status": "text",
-        "status_detail": "text", "est_delivery_date": "timestamp", "file_name": "text",
-    }.items()
-}
+from connectors.schema_hints import nullable_columns
+
+EVENT_COLUMNS = nullable_columns(
+    id="text",
+    description="text",
+    created_at="timestamp",
+    updated_at="timestamp",
+    tracker_id="text",
+    tracking_code="text",
+    carrier="text",
+    status="text",
+    status_detail="text",
+    est_delivery_date="timestamp",
+    file_name="text",
+)
 
 
 @dlt.source(name="easypost")

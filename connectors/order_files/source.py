@@ -17,6 +17,7 @@ from dlt.sources.filesystem import FileItemDict, filesystem
 
 from connectors.order_files.mapping import OrderFileMapping
 from connectors.order_files.parsing import LINES_TABLE, QUARANTINE_TABLE, ImportTally, parse_order_file
+from connectors.schema_hints import nullable_columns
 
 QUARANTINE_HINTS = dlt.mark.make_hints(
     table_name=QUARANTINE_TABLE, primary_key=["file_name", "line_number"], write_disposition="merge"
@@ -41,17 +42,28 @@ def order_files_source(
 
 
 # Every canonical column exists from the first load on, even if a file leaves it empty.
-LINE_COLUMNS = {
-    name: {"name": name, "data_type": data_type, "nullable": True}
-    for name, data_type in {
-        "channel": "text", "order_id": "text", "line_key": "text", "placed_at": "timestamp", "status": "text",
-        "source_status": "text", "sku": "text", "quantity": "bigint", "unit_price": "decimal",
-        "total_amount": "decimal", "currency": "text", "email": "text", "ship_to_name": "text",
-        "ship_to_address1": "text", "ship_to_address2": "text", "ship_to_city": "text",
-        "ship_to_postcode": "text", "ship_to_country_code": "text", "file_name": "text",
-        "line_number": "bigint",
-    }.items()
-}
+LINE_COLUMNS = nullable_columns(
+    channel="text",
+    order_id="text",
+    line_key="text",
+    placed_at="timestamp",
+    status="text",
+    source_status="text",
+    sku="text",
+    quantity="bigint",
+    unit_price="decimal",
+    total_amount="decimal",
+    currency="text",
+    email="text",
+    ship_to_name="text",
+    ship_to_address1="text",
+    ship_to_address2="text",
+    ship_to_city="text",
+    ship_to_postcode="text",
+    ship_to_country_code="text",
+    file_name="text",
+    line_number="bigint",
+)
 
 
 @dlt.transformer(

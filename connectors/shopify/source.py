@@ -12,6 +12,7 @@ from typing import Any
 
 import dlt
 
+from connectors.schema_hints import nullable_columns
 from connectors.shopify.client import ShopifyGraphQLClient
 from connectors.shopify.queries import ORDERS_PAGE_SIZE, ORDERS_QUERY
 
@@ -28,15 +29,9 @@ def shopify_source(
     return orders(client, page_size)
 
 
-# Declared so the tables and columns staging relies on exist even before the shop has a
-# cancelled or fulfilled order (dlt only creates columns it has seen a value for).
-def _columns(**types: str) -> dict[str, dict[str, Any]]:
-    return {
-        name: {"name": name, "data_type": data_type, "nullable": True} for name, data_type in types.items()
-    }
-
-
-ORDER_COLUMNS = _columns(
+# Declared so the columns staging relies on exist before the shop has a cancelled or
+# fulfilled order.
+ORDER_COLUMNS = nullable_columns(
     cancelled_at="timestamp",
     cancel_reason="text",
     processed_at="timestamp",
@@ -53,10 +48,14 @@ ORDER_COLUMNS = _columns(
     total_shipping_price_set__shop_money__amount="decimal",
 )
 NESTED_HINTS: dict[Any, Any] = {
-    "transactions": {"columns": _columns(id="text", kind="text", status="text", processed_at="timestamp")},
-    "fulfillments": {"columns": _columns(id="text", status="text", created_at="timestamp")},
-    ("fulfillments", "tracking_info"): {"columns": _columns(number="text", company="text", url="text")},
-    "line_items": {"columns": _columns(id="text", sku="text", quantity="bigint")},
+    "transactions": {
+        "columns": nullable_columns(id="text", kind="text", status="text", processed_at="timestamp")
+    },
+    "fulfillments": {"columns": nullable_columns(id="text", status="text", created_at="timestamp")},
+    ("fulfillments", "tracking_info"): {
+        "columns": nullable_columns(number="text", company="text", url="text")
+    },
+    "line_items": {"columns": nullable_columns(id="text", sku="text", quantity="bigint")},
 }
 
 
