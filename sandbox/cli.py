@@ -11,9 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.clock import advance
+from sandbox.faults import FAULT_SYSTEMS, FaultConfig
 from sandbox.generator import generate_world
 from sandbox.query_cost import ThrottleConfig
-from sandbox.server import DEFAULT_CLICK_AND_DROP_KEY, DEFAULT_SHOPIFY_TOKEN, SandboxServer
+from sandbox.server import (
+    DEFAULT_CLICK_AND_DROP_KEY,
+    DEFAULT_SHOPIFY_TOKEN,
+    DEFAULT_STRIPE_KEY,
+    DEFAULT_WOO_CONSUMER_KEY,
+    DEFAULT_WOO_CONSUMER_SECRET,
+    SandboxServer,
+)
 from sandbox.stats import world_stats
 from sandbox.timeutil import parse_iso
 from sandbox.world import WorldMissingError, world_exists
@@ -21,7 +29,9 @@ from sandbox.world import WorldMissingError, world_exists
 
 def build_parser() -> argparse.ArgumentParser:
     """Argument parser for all subcommands."""
-    parser = argparse.ArgumentParser(prog="sandbox", description="Simulated Shopify + Click & Drop world.")
+    parser = argparse.ArgumentParser(
+        prog="sandbox", description="Simulated Shopify + WooCommerce/Stripe + Click & Drop world."
+    )
     parser.add_argument("--data-dir", type=Path, default=Path("data/sandbox"), help="world directory")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -31,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--now", help="world clock as ISO-8601 (default: current UTC hour)")
     gen.add_argument("--orders-per-day", type=int, default=27)
 
-    serve = sub.add_parser("serve", help="serve both APIs until Ctrl-C / SIGTERM")
+    serve = sub.add_parser("serve", help="serve every API until Ctrl-C / SIGTERM")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--shopify-token", default=DEFAULT_SHOPIFY_TOKEN)
@@ -44,6 +54,27 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="Click & Drop calls/second before HTTP 429 (real API: 5; default off)",
     )
+    serve.add_argument("--woo-consumer-key", default=DEFAULT_WOO_CONSUMER_KEY)
+    serve.add_argument("--woo-consumer-secret", default=DEFAULT_WOO_CONSUMER_SECRET)
+    serve.add_argument("--stripe-key", default=DEFAULT_STRIPE_KEY)
+    serve.add_argument(
+        "--fault-rate-limit",
+        type=int,
+        default=None,
+        help="WooCommerce/Stripe requests per second before HTTP 429 + Retry-After (default off)",
+    )
+    serve.add_argument(
+        "--fault-fail-every",
+        type=int,
+        default=None,
+        help="every k-th WooCommerce/Stripe request fails (default off)",
+    )
+    serve.add_argument("--fault-status", type=int, default=503, help="status of the injected failures")
+    serve.add_argument(
+        "--fault-systems",
+        default=",".join(FAULT_SYSTEMS),
+        help="comma-separated systems the faults apply to (woocommerce, stripe)",
+    )
 
     stats = sub.add_parser("stats", help="print world counters")
     stats.add_argument("--json", action="store_true", help="machine-readable JSON")
@@ -54,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _print_human_stats(stats: dict[str, Any]) -> None:
-    shop, cnd = stats["shopify"], stats["click_and_drop"]
+    shop, cnd, woo, stripe = stats["shopify"], stats["click_and_drop"], stats["woocommerce"], stats["stripe"]
     print(f"clock: {stats['clock']['now']}")
     print(
         f"orders: {shop['orders_total']} total, {shop['orders_cancelled']} cancelled, "
@@ -69,6 +100,16 @@ def _print_human_stats(stats: dict[str, Any]) -> None:
         f"{cnd['idempotent_replays']} replays, {cnd['duplicate_bookings']} duplicates, "
         f"{cnd['unmatched_bookings']} unmatched"
     )
+    print(
+        f"woocommerce: {woo['orders_total']} orders ("
+        + ", ".join(f"{k}={v}" for k, v in woo["orders_by_status"].items())
+        + f"), {woo['refunds_total']} refunds, {woo['notes_total']} notes"
+    )
+    print(
+        f"stripe: {stripe['events_total']} events ("
+        + ", ".join(f"{k}={v}" for k, v in stripe["events_by_type"].items())
+        + ")"
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -76,6 +117,14 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"no world in {args.data_dir}; run `generate` first", file=sys.stderr)
         return 1
     throttle = ThrottleConfig(maximum_available=args.bucket_size, restore_rate=args.restore_rate)
+    faults = None
+    if args.fault_rate_limit is not None or args.fault_fail_every is not None:
+        faults = FaultConfig(
+            rate_limit_per_second=args.fault_rate_limit,
+            fail_every=args.fault_fail_every,
+            fail_status=args.fault_status,
+            systems=tuple(s.strip() for s in args.fault_systems.split(",") if s.strip()),
+        )
     server = SandboxServer(
         args.data_dir,
         host=args.host,
@@ -84,6 +133,10 @@ def _serve(args: argparse.Namespace) -> int:
         click_and_drop_key=args.click_and_drop_key,
         throttle=throttle,
         click_and_drop_rate_limit=args.cnd_rate_limit,
+        woo_consumer_key=args.woo_consumer_key,
+        woo_consumer_secret=args.woo_consumer_secret,
+        stripe_key=args.stripe_key,
+        faults=faults,
     )
     stop = threading.Event()
     previous = {}
@@ -95,6 +148,8 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"sandbox serving {args.data_dir} at {server.url}", flush=True)
         print(f"  Shopify:       POST {server.url}/admin/api/2025-01/graphql.json", flush=True)
         print(f"  Click & Drop:  {server.url}/api/v1", flush=True)
+        print(f"  WooCommerce:   {server.url}/wp-json/wc/v3", flush=True)
+        print(f"  Stripe:        {server.url}/v1", flush=True)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -121,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             stats = world_stats(args.data_dir)
             print(
-                f"generated {stats['shopify']['orders_total']} orders in {args.data_dir} "
+                f"generated {stats['shopify']['orders_total']} orders and "
+                f"{stats['woocommerce']['orders_total']} WooCommerce orders in {args.data_dir} "
                 f"(clock {stats['clock']['now']})"
             )
             return 0

@@ -1,4 +1,5 @@
-"""Moving the world clock: new shoppers arrive and booked parcels are collected."""
+"""Moving the world clock: new shoppers arrive (both channels), payments move on and booked parcels
+are collected."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from sandbox.collection import collect_api_bookings
 from sandbox.order_factory import OrderFactory
 from sandbox.payments import apply_due_transactions
 from sandbox.timeutil import to_iso
-from sandbox.world import connect, get_meta, set_world_now, transaction, world_now, world_seed
+from sandbox.woo_lifecycle import simulate_woocommerce, woo_orders_per_day
+from sandbox.world import CHANNEL_SCHEMA, connect, get_meta, set_world_now, transaction, world_now, world_seed
 
 
 def advance(data_dir: Path, hours: float) -> dict[str, Any]:
@@ -22,6 +24,7 @@ def advance(data_dir: Path, hours: float) -> dict[str, Any]:
         raise ValueError("hours must be >= 0")
     conn = connect(Path(data_dir))
     try:
+        conn.executescript(CHANNEL_SCHEMA)  # a world from before the WooCommerce channel gains it here
         with transaction(conn):
             old_now = world_now(conn)
             new_now = old_now + timedelta(seconds=round(hours * 3600))
@@ -34,6 +37,20 @@ def advance(data_dir: Path, hours: float) -> dict[str, Any]:
             created, _ = factory.simulate(old_now, new_now, observed_at=new_now, manual_cutoff=None)
             payments = apply_due_transactions(conn, new_now)
             despatched = collect_api_bookings(conn, new_now)
+            woo_rng = random.Random(f"woocommerce-advance:{seed}:{to_iso(old_now)}")
+            woo_fake = Faker("en_GB")
+            woo_fake.seed_instance(woo_rng.getrandbits(64))
+            woo = simulate_woocommerce(
+                conn,
+                seed,
+                woo_rng,
+                woo_fake,
+                woo_orders_per_day(orders_per_day),
+                old_now,
+                new_now,
+                observed_at=new_now,
+                manual_cutoff=None,
+            )
             set_world_now(conn, new_now)
     finally:
         conn.close()
@@ -43,4 +60,6 @@ def advance(data_dir: Path, hours: float) -> dict[str, Any]:
         "orders_created": created,
         "orders_despatched": despatched,
         "payment_events": payments,
+        "woocommerce_orders_created": woo["orders_created"],
+        "stripe_events_created": woo["stripe_events"],
     }

@@ -14,6 +14,7 @@ from sandbox.bookings import create_booking
 from sandbox.fulfilment import fulfil_order
 from sandbox.order_factory import ManualDespatch, OrderFactory
 from sandbox.timeutil import normalise, to_iso, utc_now_hour
+from sandbox.woo_lifecycle import simulate_woocommerce, woo_orders_per_day
 from sandbox.world import create_world_file, set_meta, set_world_now, transaction
 
 # (sku stem, title, price in GBP, weight in grams); each comes in two colours -> 40 SKUs.
@@ -80,6 +81,21 @@ def generate_world(
                 manual_cutoff=clock - timedelta(hours=24),
             )
             _record_manual_history(conn, despatches)
+            # The WooCommerce channel draws from its own stream, after Shopify, so it cannot disturb it.
+            woo_rng = random.Random(f"woocommerce:{seed}")
+            woo_fake = Faker("en_GB")
+            woo_fake.seed_instance(woo_rng.getrandbits(64))
+            simulate_woocommerce(
+                conn,
+                seed,
+                woo_rng,
+                woo_fake,
+                woo_orders_per_day(orders_per_day),
+                clock - timedelta(days=days),
+                clock,
+                observed_at=clock,
+                manual_cutoff=clock - timedelta(hours=24),
+            )
     finally:
         conn.close()
 

@@ -75,6 +75,34 @@ def _money(value: Decimal) -> str:
     return str(value.quantize(CENT))
 
 
+def placement_times(
+    rng: random.Random, orders_per_day: float, start: datetime, end: datetime
+) -> list[datetime]:
+    """Order times in [start, end): a Poisson process weighted by London weekday and hour."""
+    mean_weekday = sum(WEEKDAY_WEIGHTS) / len(WEEKDAY_WEIGHTS)
+    hour_total = sum(HOUR_WEIGHTS)
+    times: list[datetime] = []
+    slot = start.replace(minute=0, second=0, microsecond=0)
+    while slot < end:
+        lo, hi = max(slot, start), min(slot + timedelta(hours=1), end)
+        span = (hi - lo).total_seconds()
+        if span > 0:
+            local = slot.astimezone(LONDON)
+            lam = (
+                orders_per_day
+                * WEEKDAY_WEIGHTS[local.weekday()]
+                / mean_weekday
+                * HOUR_WEIGHTS[local.hour]
+                / hour_total
+                * span
+                / 3600
+            )
+            for _ in range(_poisson(rng, lam)):
+                times.append(lo + timedelta(seconds=int(rng.random() * span)))
+        slot += timedelta(hours=1)
+    return sorted(times)
+
+
 class OrderFactory:
     """Creates orders in a world, one interval at a time."""
 
@@ -89,29 +117,8 @@ class OrderFactory:
         self.next_number = (row["m"] or FIRST_ORDER_NUMBER - 1) + 1
 
     def placement_times(self, start: datetime, end: datetime) -> list[datetime]:
-        """Order times in [start, end): a Poisson process weighted by London weekday and hour."""
-        mean_weekday = sum(WEEKDAY_WEIGHTS) / len(WEEKDAY_WEIGHTS)
-        hour_total = sum(HOUR_WEIGHTS)
-        times: list[datetime] = []
-        slot = start.replace(minute=0, second=0, microsecond=0)
-        while slot < end:
-            lo, hi = max(slot, start), min(slot + timedelta(hours=1), end)
-            span = (hi - lo).total_seconds()
-            if span > 0:
-                local = slot.astimezone(LONDON)
-                lam = (
-                    self.orders_per_day
-                    * WEEKDAY_WEIGHTS[local.weekday()]
-                    / mean_weekday
-                    * HOUR_WEIGHTS[local.hour]
-                    / hour_total
-                    * span
-                    / 3600
-                )
-                for _ in range(_poisson(self.rng, lam)):
-                    times.append(lo + timedelta(seconds=int(self.rng.random() * span)))
-            slot += timedelta(hours=1)
-        return sorted(times)
+        """Order times in [start, end) for this shop's volume."""
+        return placement_times(self.rng, self.orders_per_day, start, end)
 
     def simulate(
         self, start: datetime, end: datetime, observed_at: datetime, manual_cutoff: datetime | None

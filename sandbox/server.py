@@ -1,27 +1,77 @@
-"""One local HTTP server for both outside systems, runnable in a background thread."""
+"""One local HTTP server for every outside system (Shopify, Click & Drop, WooCommerce, Stripe),
+runnable in a background thread. Every API request is written to the request log."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.click_and_drop import click_and_drop_routes
+from sandbox.faults import FaultConfig, FaultInjector
 from sandbox.query_cost import LeakyBucket, ThrottleConfig
+from sandbox.request_log import RequestLogMiddleware
 from sandbox.shopify_graphql import ShopifyGraphQL, graphql_endpoint
+from sandbox.stripe_api import stripe_response, stripe_routes
 from sandbox.timeutil import to_iso
-from sandbox.world import WorldMissingError, opened, world_now
+from sandbox.woocommerce import woocommerce_routes, wp_error
+from sandbox.world import WorldMissingError, opened, upgrade_world, world_now
 
 DEFAULT_SHOPIFY_TOKEN = "shpat_sandbox_token"
 DEFAULT_CLICK_AND_DROP_KEY = "cnd_sandbox_key"
+DEFAULT_WOO_CONSUMER_KEY = "ck_sandbox"
+DEFAULT_WOO_CONSUMER_SECRET = "cs_sandbox"
+DEFAULT_STRIPE_KEY = "sk_test_sandbox"
+# What a host in front of WordPress answers when the site is briefly down.
+_NGINX_ERROR = (
+    "<html>\r\n<head><title>{status} {phrase}</title></head>\r\n<body>\r\n"
+    "<center><h1>{status} {phrase}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+
+
+def _woo_faults(config: FaultConfig | None) -> FaultInjector:
+    return FaultInjector(
+        config,
+        "woocommerce",
+        too_many=lambda wait: wp_error(
+            429, "rate_limit_exceeded", f"Too many requests. Please wait {wait} seconds before trying again."
+        ),
+        unavailable=lambda status: HTMLResponse(
+            _NGINX_ERROR.format(status=status, phrase=HTTPStatus(status).phrase), status_code=status
+        ),
+    )
+
+
+def _stripe_faults(config: FaultConfig | None) -> FaultInjector:
+    return FaultInjector(
+        config,
+        "stripe",
+        too_many=lambda wait: stripe_response(
+            {
+                "error": {
+                    "code": "rate_limit",
+                    "doc_url": "https://stripe.com/docs/error-codes/rate-limit",
+                    "message": "Request rate limit exceeded. Learn more about rate limits here"
+                    " https://stripe.com/docs/rate-limits.",
+                    "type": "invalid_request_error",
+                }
+            },
+            429,
+        ),
+        unavailable=lambda status: stripe_response(
+            {"error": {"message": "An unknown error occurred", "type": "api_error"}}, status
+        ),
+    )
 
 
 def create_app(
@@ -30,9 +80,15 @@ def create_app(
     click_and_drop_key: str = DEFAULT_CLICK_AND_DROP_KEY,
     throttle: ThrottleConfig | None = None,
     click_and_drop_rate_limit: float | None = None,
+    woo_consumer_key: str = DEFAULT_WOO_CONSUMER_KEY,
+    woo_consumer_secret: str = DEFAULT_WOO_CONSUMER_SECRET,
+    stripe_key: str = DEFAULT_STRIPE_KEY,
+    faults: FaultConfig | None = None,
 ) -> Starlette:
-    """Starlette app: Shopify under /admin/api/..., Click & Drop under /api/v1/..., plus /healthz."""
+    """Starlette app: Shopify under /admin/api/..., Click & Drop under /api/v1/..., WooCommerce under
+    /wp-json/wc/v3/..., Stripe under /v1/..., plus /healthz."""
     data_dir = Path(data_dir)
+    upgrade_world(data_dir)
     shopify = ShopifyGraphQL(data_dir, LeakyBucket(throttle or ThrottleConfig()))
     cnd = click_and_drop_routes(data_dir, click_and_drop_key, click_and_drop_rate_limit)
 
@@ -45,6 +101,7 @@ def create_app(
         return JSONResponse({"status": "ok", "now": now})
 
     return Starlette(
+        middleware=[Middleware(RequestLogMiddleware, data_dir=data_dir)],
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route(
@@ -55,7 +112,9 @@ def create_app(
             Route("/api/v1/version", cnd["version"], methods=["GET"]),
             Route("/api/v1/orders", cnd["orders"], methods=["GET", "POST"]),
             Route("/api/v1/orders/{identifiers:path}", cnd["specific"], methods=["GET"]),
-        ]
+            *woocommerce_routes(data_dir, woo_consumer_key, woo_consumer_secret, _woo_faults(faults).wrap),
+            *stripe_routes(data_dir, stripe_key, _stripe_faults(faults).wrap),
+        ],
     )
 
 
@@ -71,12 +130,24 @@ class SandboxServer:
         click_and_drop_key: str = DEFAULT_CLICK_AND_DROP_KEY,
         throttle: ThrottleConfig | None = None,
         click_and_drop_rate_limit: float | None = None,
+        woo_consumer_key: str = DEFAULT_WOO_CONSUMER_KEY,
+        woo_consumer_secret: str = DEFAULT_WOO_CONSUMER_SECRET,
+        stripe_key: str = DEFAULT_STRIPE_KEY,
+        faults: FaultConfig | None = None,
     ):
         self.data_dir = Path(data_dir)
         self.host = host
         self.requested_port = port
         self.app = create_app(
-            self.data_dir, shopify_token, click_and_drop_key, throttle, click_and_drop_rate_limit
+            self.data_dir,
+            shopify_token,
+            click_and_drop_key,
+            throttle,
+            click_and_drop_rate_limit,
+            woo_consumer_key=woo_consumer_key,
+            woo_consumer_secret=woo_consumer_secret,
+            stripe_key=stripe_key,
+            faults=faults,
         )
         self._socket: socket.socket | None = None
         self._port: int | None = None

@@ -9,7 +9,7 @@ from typing import Any
 
 from sandbox.bookings import normalise_reference
 from sandbox.timeutil import to_iso
-from sandbox.world import opened, world_now
+from sandbox.world import opened, upgrade_world, world_now
 
 
 def _bookings_per_order(conn: sqlite3.Connection) -> tuple[Counter[str], int]:
@@ -27,15 +27,16 @@ def _bookings_per_order(conn: sqlite3.Connection) -> tuple[Counter[str], int]:
 
 
 def world_stats(data_dir: Path) -> dict[str, Any]:
-    """Counts for the Shopify and Click & Drop sides of the world."""
+    """Counts for the Shopify, Click & Drop, WooCommerce and Stripe sides of the world."""
+    upgrade_world(Path(data_dir))  # a world from before the WooCommerce channel reports it empty
     with opened(Path(data_dir)) as conn:
 
         def scalar(sql: str) -> int:
             return int(conn.execute(sql).fetchone()[0])
 
-        def grouped(column: str) -> dict[str, int]:
+        def grouped(column: str, table: str = "orders") -> dict[str, int]:
             rows = conn.execute(
-                f"SELECT {column} AS k, COUNT(*) AS n FROM orders GROUP BY {column} ORDER BY {column}"
+                f"SELECT {column} AS k, COUNT(*) AS n FROM {table} GROUP BY {column} ORDER BY {column}"
             )
             return {r["k"]: r["n"] for r in rows}
 
@@ -61,6 +62,16 @@ def world_stats(data_dir: Path) -> dict[str, Any]:
                 "idempotent_replays": scalar("SELECT COUNT(*) FROM idempotent_replays"),
                 "duplicate_bookings": sum(n - 1 for n in per_order.values() if n > 1),
                 "unmatched_bookings": unmatched,
+            },
+            "woocommerce": {
+                "orders_total": scalar("SELECT COUNT(*) FROM woo_orders"),
+                "orders_by_status": grouped("status", "woo_orders"),
+                "refunds_total": scalar("SELECT COUNT(*) FROM woo_refunds"),
+                "notes_total": scalar("SELECT COUNT(*) FROM woo_notes"),
+            },
+            "stripe": {
+                "events_total": scalar("SELECT COUNT(*) FROM stripe_events"),
+                "events_by_type": grouped("type", "stripe_events"),
             },
         }
 

@@ -76,6 +76,56 @@ CREATE TABLE idempotent_replays (
 );
 """
 
+# The WooCommerce channel, its Stripe account and the request log. Kept apart (and idempotent) so a
+# world generated before they existed can be upgraded in place with an empty channel.
+CHANNEL_SCHEMA = """
+CREATE TABLE IF NOT EXISTS woo_customers (
+    id INTEGER PRIMARY KEY, first_name TEXT NOT NULL, last_name TEXT NOT NULL, email TEXT NOT NULL,
+    phone TEXT, address_1 TEXT NOT NULL, address_2 TEXT, city TEXT NOT NULL, postcode TEXT NOT NULL,
+    created_gmt TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS woo_orders (
+    id INTEGER PRIMARY KEY, order_key TEXT NOT NULL, customer_id INTEGER NOT NULL, status TEXT NOT NULL,
+    created_gmt TEXT NOT NULL, modified_gmt TEXT NOT NULL, paid_gmt TEXT, completed_gmt TEXT,
+    discount_total TEXT NOT NULL, shipping_total TEXT NOT NULL, total TEXT NOT NULL,
+    billing_json TEXT NOT NULL, shipping_json TEXT NOT NULL, customer_note TEXT NOT NULL,
+    customer_ip TEXT NOT NULL, user_agent TEXT NOT NULL, address_valid INTEGER NOT NULL,
+    intent_id TEXT, intent_created INTEGER, intent_status TEXT, charge_id TEXT, charge_created INTEGER,
+    stripe_customer TEXT, amount_refunded INTEGER NOT NULL DEFAULT 0, payment_error TEXT,
+    cancelled_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS woo_orders_modified ON woo_orders(modified_gmt);
+CREATE INDEX IF NOT EXISTS woo_orders_created ON woo_orders(created_gmt);
+CREATE TABLE IF NOT EXISTS woo_items (
+    id INTEGER PRIMARY KEY, owner_id INTEGER NOT NULL, item_type TEXT NOT NULL, data_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS woo_items_owner ON woo_items(owner_id);
+CREATE TABLE IF NOT EXISTS woo_refunds (
+    id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL REFERENCES woo_orders(id), created_gmt TEXT NOT NULL,
+    amount TEXT NOT NULL, reason TEXT NOT NULL, refunded_by INTEGER NOT NULL, stripe_refund_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS woo_refunds_order ON woo_refunds(order_id);
+CREATE TABLE IF NOT EXISTS woo_notes (
+    id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL REFERENCES woo_orders(id), created_gmt TEXT NOT NULL,
+    author TEXT NOT NULL, note TEXT NOT NULL, customer_note INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS woo_notes_order ON woo_notes(order_id);
+CREATE TABLE IF NOT EXISTS woo_scheduled (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, order_id INTEGER NOT NULL REFERENCES woo_orders(id),
+    kind TEXT NOT NULL, at TEXT NOT NULL, payload_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stripe_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+    created INTEGER NOT NULL, order_id INTEGER, body_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stripe_events_created ON stripe_events(created, seq);
+CREATE TABLE IF NOT EXISTS request_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, system TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
+    query TEXT NOT NULL, status INTEGER NOT NULL, at TEXT NOT NULL, world_now TEXT
+);
+CREATE INDEX IF NOT EXISTS request_log_system ON request_log(system, id);
+"""
+
 # Id ranges look like real platform ids and never overlap, so a mixed-up id is obvious.
 ID_BASES = {
     "orders": 5_810_000_000_000,
@@ -128,7 +178,20 @@ def create_world_file(data_dir: Path) -> sqlite3.Connection:
     conn = _open(path)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.executescript(SCHEMA)
+    conn.executescript(CHANNEL_SCHEMA)
     return conn
+
+
+def upgrade_world(data_dir: Path) -> bool:
+    """Add the channel tables to a world generated before they existed; False if there is no world."""
+    if not world_exists(data_dir):
+        return False
+    conn = connect(data_dir)
+    try:
+        conn.executescript(CHANNEL_SCHEMA)
+    finally:
+        conn.close()
+    return True
 
 
 @contextmanager

@@ -113,3 +113,60 @@ def rows(world: Path, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+WOO_AUTH = ("ck_sandbox", "cs_sandbox")
+STRIPE_KEY = "sk_test_sandbox"
+CHANNEL_TABLES = [
+    "woo_customers",
+    "woo_orders",
+    "woo_items",
+    "woo_refunds",
+    "woo_notes",
+    "woo_scheduled",
+    "stripe_events",
+]
+
+
+def woo_get(
+    server: SandboxServer, path: str, params: Any = None, auth: tuple[str, str] | None = WOO_AUTH
+) -> requests.Response:
+    return requests.get(f"{server.url}/wp-json/wc/v3{path}", params=params, auth=auth, timeout=10)
+
+
+def stripe_get(
+    server: SandboxServer, path: str, params: Any = None, key: str | None = STRIPE_KEY
+) -> requests.Response:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return requests.get(f"{server.url}/v1{path}", params=params, headers=headers, timeout=10)
+
+
+def all_woo_orders(server: SandboxServer, **params: Any) -> list[dict[str, Any]]:
+    """Every order matching `params`, by walking `page` up to X-WP-TotalPages."""
+    orders, page = [], 1
+    while True:
+        response = woo_get(server, "/orders", {"per_page": 100, **params, "page": page})
+        assert response.status_code == 200, response.text
+        orders += response.json()
+        if page >= int(response.headers["X-WP-TotalPages"]):
+            return orders
+        page += 1
+
+
+def all_stripe_events(server: SandboxServer, **params: Any) -> list[dict[str, Any]]:
+    """Every event matching `params`, newest first, by walking `starting_after`."""
+    events: list[dict[str, Any]] = []
+    while True:
+        cursor = {"starting_after": events[-1]["id"]} if events else {}
+        body = stripe_get(server, "/events", {"limit": 100, **params, **cursor}).json()
+        events += body["data"]
+        if not body["has_more"]:
+            return events
+
+
+def dump_channel(world: Path) -> dict[str, list[tuple]]:
+    conn = sqlite3.connect(world / "world.sqlite")
+    try:
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in CHANNEL_TABLES}
+    finally:
+        conn.close()
