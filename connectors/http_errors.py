@@ -1,0 +1,67 @@
+"""Turning a refused HTTP request into an error that says where, never with what.
+
+Used as a ``requests`` response hook by the REST sources. The exception is an
+``HTTPError`` carrying the response, so dlt's retrying session still retries 429 (after
+``Retry-After``) and 5xx; anything else (401, 404, 400) fails the load at once. The
+message names the system and the request URL, with credentials masked in the URL and
+scrubbed from the text in case the server echoes them back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from dlt.sources.helpers.rest_client.redaction import SENSITIVE_PARAMS, sanitize_url
+from requests import HTTPError, Response
+
+MAX_DETAIL_CHARS = 300
+
+
+class APIRefused(HTTPError):
+    """An outside system refused a request (or kept failing after the retries)."""
+
+
+def refusal_hook(
+    system: str,
+    error: type[APIRefused],
+    secrets: Iterable[str],
+    describe_body: Callable[[Any], str | None],
+    credential_params: frozenset[str] = frozenset(),
+) -> Callable[..., None]:
+    """A response hook raising ``error`` on HTTP >= 400; ``describe_body`` reads the error JSON."""
+    secrets = tuple(s for s in secrets if s)
+    masked = SENSITIVE_PARAMS | credential_params
+
+    def hook(response: Response, *args: Any, **kwargs: Any) -> None:
+        if response.status_code < 400:
+            return
+        method = response.request.method if response.request is not None else "GET"
+        message = (
+            f"{system} API answered HTTP {response.status_code} {response.reason or ''}".rstrip()
+            + f" to {method} {safe_url(response.url, masked)}"
+        )
+        detail = _detail(response, describe_body)
+        if detail:
+            message += f" ({detail})"
+        for secret in secrets:
+            message = message.replace(secret, "***")
+        raise error(message, response=response)
+
+    return hook
+
+
+def safe_url(url: str, masked_params: Iterable[str] = SENSITIVE_PARAMS) -> str:
+    """``url`` without user info in the host part and with credential parameters masked."""
+    parts = urlsplit(sanitize_url(url, set(masked_params)))
+    return unquote(urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2])))
+
+
+def _detail(response: Response, describe_body: Callable[[Any], str | None]) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        text = " ".join(response.text.split())
+        return "" if text.startswith("<") else text[:MAX_DETAIL_CHARS]  # an HTML error page says no more
+    return (describe_body(body) or str(body))[:MAX_DETAIL_CHARS]

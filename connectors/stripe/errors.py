@@ -1,0 +1,24 @@
+"""Stripe's refusals as errors that name the request, never the API key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from connectors.http_errors import APIRefused, refusal_hook
+
+
+class StripeAPIError(APIRefused):
+    """Stripe refused a request (or kept failing after the retries)."""
+
+
+def _describe(body: Any) -> str | None:
+    """Stripe errors are ``{"error": {"type": ..., "code": ..., "message": ...}}``."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return f"{error.get('code') or error.get('type') or 'error'}: {error.get('message', '')}"
+    return None
+
+
+def raise_when_refused(api_key: str) -> Callable[..., None]:
+    return refusal_hook("Stripe", StripeAPIError, [api_key], _describe)

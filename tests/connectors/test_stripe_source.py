@@ -1,0 +1,186 @@
+"""The Stripe events source against the sandbox's ``/v1/events``: full, incremental, retried, refused."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from urllib.parse import parse_qs
+
+import duckdb
+import pytest
+from dlt.common import logger as dlt_logger
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from connectors.destination import warehouse_pipeline
+from connectors.stripe import DEFAULT_EVENT_TYPES, stripe_source
+from sandbox.clock import advance
+from sandbox.request_log import requests_seen
+from sandbox.server import SandboxServer
+from sandbox.stats import world_stats
+
+API_KEY = "sk_test_sandbox"
+EVENTS_PATH = "/v1/events"
+
+
+def _point_at(monkeypatch, url: str, api_key: str = API_KEY) -> None:
+    monkeypatch.setenv("SOURCES__STRIPE__BASE_URL", url)
+    monkeypatch.setenv("SOURCES__STRIPE__API_KEY", api_key)
+
+
+@pytest.fixture
+def stripe(world, monkeypatch) -> Iterator[SandboxServer]:
+    with SandboxServer(world.sandbox) as server:
+        _point_at(monkeypatch, server.url)
+        yield server
+
+
+def _load(paths, **source_kwargs):
+    pipeline = warehouse_pipeline("stripe", paths.warehouse, paths.dlt_pipelines)
+    info = pipeline.run(stripe_source(**source_kwargs))
+    assert not info.has_failed_jobs
+    return pipeline
+
+
+def _query(paths, sql: str) -> list[tuple]:
+    with duckdb.connect(str(paths.warehouse), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def _count(paths, sql: str) -> int:
+    return _query(paths, sql)[0][0]
+
+
+def _params(request: dict) -> dict[str, list[str]]:
+    return parse_qs(request["query"])
+
+
+def _stripe_requests(paths, after_id: int = 0) -> list[dict]:
+    return requests_seen(paths.sandbox, system="stripe", after_id=after_id)
+
+
+def _last_request_id(paths) -> int:
+    seen = requests_seen(paths.sandbox)
+    return seen[-1]["id"] if seen else 0
+
+
+def _expected(paths) -> dict[str, int]:
+    """Events of the types the source asks for, per type."""
+    by_type = world_stats(paths.sandbox)["stripe"]["events_by_type"]
+    return {t: n for t, n in by_type.items() if t in DEFAULT_EVENT_TYPES}
+
+
+def _loaded_by_type(paths) -> dict[str, int]:
+    return dict(_query(paths, "select type, count(*) from raw_stripe.events group by type"))
+
+
+def test_full_load_matches_the_account_and_a_rerun_asks_only_after_the_cursor(world, stripe):
+    stats = world_stats(world.sandbox)["stripe"]
+    expected = _expected(world)
+    assert sum(expected.values()) > 0
+    _load(world)
+    assert _loaded_by_type(world) == expected
+    if set(stats["events_by_type"]) <= set(DEFAULT_EVENT_TYPES):
+        assert _count(world, "select count(*) from raw_stripe.events") == stats["events_total"]
+    assert _count(world, "select count(distinct id) from raw_stripe.events") == sum(expected.values())
+    linked = _count(
+        world,
+        "select count(*) from raw_stripe.events where type like 'payment_intent.%' and coalesce("
+        "data__object__metadata__order_id, data__object__metadata__order_reference) is not null",
+    )
+    assert linked > 0, "payment intents should name their order in metadata"
+    columns = {name for (name,) in _query(world, "select column_name from information_schema.columns"
+                                                 " where table_schema = 'raw_stripe'")}
+    assert "data__object__client_secret" not in columns
+    first = _stripe_requests(world)
+    assert all("created[gte]" not in _params(r) for r in first), "the first run asks for all history"
+    assert all(sorted(_params(r)["types[]"]) == sorted(DEFAULT_EVENT_TYPES) for r in first)
+
+    seen = _last_request_id(world)
+    cursor = _count(world, "select max(created) from raw_stripe.events")
+    _load(world)
+    assert _loaded_by_type(world) == expected
+    rerun = _stripe_requests(world, seen)
+    assert rerun and {r["path"] for r in rerun} == {EVENTS_PATH}
+    assert all(_params(r)["created[gte]"] == [str(cursor)] for r in rerun)
+
+
+def test_every_type_asked_for_follows_the_cursor_across_pages(world, stripe):
+    """``event_types=[]`` asks for every type; more than one page means ``starting_after`` hops."""
+    _load(world, event_types=[])
+    stats = world_stats(world.sandbox)["stripe"]
+    assert stats["events_total"] > 100, "the world should need more than one page of 100"
+    assert _count(world, "select count(*) from raw_stripe.events") == stats["events_total"]
+    requests = _stripe_requests(world)
+    assert all("types[]" not in _params(r) for r in requests)
+    hops = [r for r in requests if "starting_after" in _params(r)]
+    assert len(hops) == -(-stats["events_total"] // 100) - 1
+
+
+def test_after_the_clock_advances_the_next_run_picks_up_exactly_the_new_events(world, stripe):
+    _load(world)
+    cursor = _count(world, "select max(created) from raw_stripe.events")
+    before = _count(world, "select count(*) from raw_stripe.events")
+    advance(world.sandbox, hours=30)
+    expected = _expected(world)
+    assert sum(expected.values()) > before, "30 hours should bring new payment events"
+
+    seen = _last_request_id(world)
+    pipeline = _load(world)
+    assert _loaded_by_type(world) == expected
+    new = _count(world, f"select count(*) from raw_stripe.events where created > {cursor}")
+    assert pipeline.last_trace.last_normalize_info.row_counts["events"] == new
+    assert all(_params(r)["created[gte]"] == [str(cursor)] for r in _stripe_requests(world, seen))
+
+
+def test_rate_limits_and_server_errors_are_retried_until_the_load_completes(world, monkeypatch):
+    from sandbox.faults import FaultConfig
+
+    # 5xx backoff in tens of milliseconds (dlt's runtime knob); a 429 still waits its Retry-After.
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    faults = FaultConfig(rate_limit_per_second=1, fail_every=2, systems=("stripe",))
+    with SandboxServer(world.sandbox, faults=faults) as server:
+        _point_at(monkeypatch, server.url)
+        _load(world, event_types=[])
+    stats = world_stats(world.sandbox)["stripe"]
+    assert _count(world, "select count(*) from raw_stripe.events") == stats["events_total"]
+    log = _stripe_requests(world)
+    assert {429, 503} <= {r["status"] for r in log}, "the faults should have fired"
+    for refused, retry in zip(log, log[1:], strict=False):
+        if refused["status"] == 429:
+            assert (retry["path"], retry["query"]) == (refused["path"], refused["query"])
+            assert _seconds_between(refused, retry) >= 0.9, "Retry-After (>= 1 s) should be honoured"
+
+
+def _seconds_between(first: dict, second: dict) -> float:
+    return (datetime.fromisoformat(second["at"]) - datetime.fromisoformat(first["at"])).total_seconds()
+
+
+def test_wrong_api_key_fails_naming_the_source_and_url_but_not_the_key(world, stripe, monkeypatch, caplog):
+    wrong = "sk_test_not_the_key_123"
+    _point_at(monkeypatch, stripe.url, api_key=wrong)
+    pipeline = warehouse_pipeline("stripe", world.warehouse, world.dlt_pipelines)
+    with _dlt_debug_log_into(caplog), pytest.raises(PipelineStepFailed) as error:
+        pipeline.run(stripe_source())
+    message = str(error.value)
+    assert "Stripe" in message
+    assert f"{stripe.url}{EVENTS_PATH}" in message
+    assert "401" in message
+    assert wrong not in message and API_KEY not in message
+    assert "Making GET request" in caplog.text, "dlt's debug log should have been captured"
+    assert wrong not in caplog.text and "Authorization" not in caplog.text
+
+
+@contextmanager
+def _dlt_debug_log_into(caplog) -> Iterator[None]:
+    """dlt's own logger at DEBUG into caplog (it does not propagate to the root logger)."""
+    logger = dlt_logger.LOGGER
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(caplog.handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(caplog.handler)
+        logger.setLevel(level)

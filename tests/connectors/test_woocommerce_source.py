@@ -1,0 +1,194 @@
+"""The WooCommerce source against the sandbox's REST API v3: full, incremental, retried, refused."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs
+
+import duckdb
+import pytest
+from dlt.common import logger as dlt_logger
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from connectors.destination import warehouse_pipeline
+from connectors.woocommerce import woocommerce_source
+from sandbox.clock import advance
+from sandbox.request_log import requests_seen
+from sandbox.server import SandboxServer
+from sandbox.stats import world_stats
+
+CONSUMER_KEY = "ck_sandbox"
+CONSUMER_SECRET = "cs_sandbox"
+ORDERS_PATH = "/wp-json/wc/v3/orders"
+RATE_LIMIT = 40  # requests per rolling second
+FAIL_EVERY = 60
+
+
+def _point_at(monkeypatch, url: str, secret: str = CONSUMER_SECRET) -> None:
+    monkeypatch.setenv("SOURCES__WOOCOMMERCE__STORE_URL", url)
+    monkeypatch.setenv("SOURCES__WOOCOMMERCE__CONSUMER_KEY", CONSUMER_KEY)
+    monkeypatch.setenv("SOURCES__WOOCOMMERCE__CONSUMER_SECRET", secret)
+
+
+@pytest.fixture
+def store(world, monkeypatch) -> Iterator[SandboxServer]:
+    with SandboxServer(world.sandbox) as server:
+        _point_at(monkeypatch, server.url)
+        yield server
+
+
+def _load(paths, **source_kwargs):
+    pipeline = warehouse_pipeline("woocommerce", paths.warehouse, paths.dlt_pipelines)
+    info = pipeline.run(woocommerce_source(**source_kwargs))
+    assert not info.has_failed_jobs
+    return pipeline
+
+
+def _query(paths, sql: str) -> list[tuple]:
+    with duckdb.connect(str(paths.warehouse), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def _count(paths, sql: str) -> int:
+    return _query(paths, sql)[0][0]
+
+
+def _params(request: dict) -> dict[str, str]:
+    return {key: values[-1] for key, values in parse_qs(request["query"]).items()}
+
+
+def _woo_requests(paths, after_id: int = 0) -> list[dict]:
+    return requests_seen(paths.sandbox, system="woocommerce", after_id=after_id)
+
+
+def _last_request_id(paths) -> int:
+    seen = requests_seen(paths.sandbox)
+    return seen[-1]["id"] if seen else 0
+
+
+def _cursor(paths):
+    return _query(paths, "select max(date_modified_gmt) from raw_woocommerce.orders")[0][0]
+
+
+def _as_param(moment) -> str:
+    """How the source asks: one second before the cursor, naive UTC (``dates_are_gmt``)."""
+    return (moment.replace(tzinfo=None) - timedelta(seconds=1)).isoformat()
+
+
+def test_full_load_matches_the_store_and_a_rerun_asks_only_after_the_cursor(world, store):
+    stats = world_stats(world.sandbox)["woocommerce"]
+    _load(world, per_page=7)  # small pages: many page hops
+    assert _count(world, "select count(*) from raw_woocommerce.orders") == stats["orders_total"]
+    assert _count(world, "select count(distinct id) from raw_woocommerce.orders") == stats["orders_total"]
+    by_status = dict(_query(world, "select status, count(*) from raw_woocommerce.orders group by status"))
+    assert by_status == stats["orders_by_status"]
+    assert _count(world, "select count(*) from raw_woocommerce.order_notes") == stats["notes_total"]
+    assert _count(world, "select count(*) from raw_woocommerce.order_refunds") == stats["refunds_total"]
+    assert _count(world, "select count(*) from raw_woocommerce.orders__line_items") >= stats["orders_total"]
+    orphans = _count(
+        world,
+        "select count(*) from raw_woocommerce.order_notes n"
+        " left join raw_woocommerce.orders o on o.id = n.order_id where o.id is null",
+    )
+    assert orphans == 0
+
+    first = [r for r in _woo_requests(world) if r["path"] == ORDERS_PATH]
+    assert all("modified_after" not in _params(r) for r in first), "the first run asks for all history"
+    assert len(first) == -(-stats["orders_total"] // 7), "X-WP-TotalPages ends the paging: no empty page"
+
+    seen = _last_request_id(world)
+    cursor = _cursor(world)
+    _load(world, per_page=7)
+    assert _count(world, "select count(*) from raw_woocommerce.orders") == stats["orders_total"]
+    assert _count(world, "select count(*) from raw_woocommerce.order_notes") == stats["notes_total"]
+    rerun = _woo_requests(world, seen)
+    assert rerun, "the rerun should still ask the store"
+    assert {r["path"] for r in rerun} == {ORDERS_PATH}, "no notes/refunds asked for unchanged orders"
+    for request in rerun:
+        params = _params(request)
+        assert params["modified_after"] == _as_param(cursor)
+        assert params["dates_are_gmt"] == "true"
+        assert (params["orderby"], params["order"]) == ("modified", "asc")
+
+
+def test_after_the_clock_advances_the_next_run_picks_up_exactly_the_changes(world, store):
+    _load(world)
+    cursor = _cursor(world)
+    before = _count(world, "select count(*) from raw_woocommerce.orders")
+    advance(world.sandbox, hours=30)
+    stats = world_stats(world.sandbox)["woocommerce"]
+    assert stats["orders_total"] > before, "30 hours should bring new orders"
+
+    seen = _last_request_id(world)
+    pipeline = _load(world)
+    assert _count(world, "select count(*) from raw_woocommerce.orders") == stats["orders_total"]
+    by_status = dict(_query(world, "select status, count(*) from raw_woocommerce.orders group by status"))
+    assert by_status == stats["orders_by_status"]
+    assert _count(world, "select count(*) from raw_woocommerce.order_notes") == stats["notes_total"]
+    assert _count(world, "select count(*) from raw_woocommerce.order_refunds") == stats["refunds_total"]
+
+    changed = _count(
+        world,
+        f"select count(*) from raw_woocommerce.orders where date_modified_gmt > '{cursor.isoformat()}'",
+    )
+    loaded = pipeline.last_trace.last_normalize_info.row_counts["orders"]
+    assert loaded == changed
+    order_requests = [r for r in _woo_requests(world, seen) if r["path"] == ORDERS_PATH]
+    assert {_params(r)["modified_after"] for r in order_requests} == {_as_param(cursor)}
+
+
+def test_rate_limits_and_server_errors_are_retried_until_the_load_completes(world, monkeypatch):
+    from sandbox.faults import FaultConfig
+
+    # 5xx backoff in tens of milliseconds (dlt's runtime knob); a 429 still waits its Retry-After.
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    faults = FaultConfig(rate_limit_per_second=RATE_LIMIT, fail_every=FAIL_EVERY, systems=("woocommerce",))
+    with SandboxServer(world.sandbox, faults=faults) as server:
+        _point_at(monkeypatch, server.url)
+        _load(world, per_page=10)
+    stats = world_stats(world.sandbox)["woocommerce"]
+    assert _count(world, "select count(*) from raw_woocommerce.orders") == stats["orders_total"]
+    assert _count(world, "select count(*) from raw_woocommerce.order_notes") == stats["notes_total"]
+    assert _count(world, "select count(*) from raw_woocommerce.order_refunds") == stats["refunds_total"]
+    log = _woo_requests(world)
+    assert {429, 503} <= {r["status"] for r in log}, "the faults should have fired"
+    for refused, retry in zip(log, log[1:], strict=False):
+        if refused["status"] == 429:
+            assert (retry["path"], retry["query"]) == (refused["path"], refused["query"])
+            assert _seconds_between(refused, retry) >= 0.9, "Retry-After (>= 1 s) should be honoured"
+
+
+def _seconds_between(first: dict, second: dict) -> float:
+    return (datetime.fromisoformat(second["at"]) - datetime.fromisoformat(first["at"])).total_seconds()
+
+
+def test_wrong_credentials_fail_naming_source_and_url_but_not_the_secret(world, store, monkeypatch, caplog):
+    wrong = "cs_not_the_secret_123"
+    _point_at(monkeypatch, store.url, secret=wrong)
+    pipeline = warehouse_pipeline("woocommerce", world.warehouse, world.dlt_pipelines)
+    with _dlt_debug_log_into(caplog), pytest.raises(PipelineStepFailed) as error:
+        pipeline.run(woocommerce_source())
+    message = str(error.value)
+    assert "WooCommerce" in message
+    assert f"{store.url}{ORDERS_PATH}" in message
+    assert "401" in message
+    assert wrong not in message and CONSUMER_SECRET not in message
+    assert "Making GET request" in caplog.text, "dlt's debug log should have been captured"
+    assert wrong not in caplog.text and "Authorization" not in caplog.text
+
+
+@contextmanager
+def _dlt_debug_log_into(caplog) -> Iterator[None]:
+    """dlt's own logger at DEBUG into caplog (it does not propagate to the root logger)."""
+    logger = dlt_logger.LOGGER
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(caplog.handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(caplog.handler)
+        logger.setLevel(level)
