@@ -15,6 +15,9 @@ import dlt
 
 SANDBOX_SHOPIFY_TOKEN = "shpat_sandbox_token"
 SANDBOX_CLICK_AND_DROP_KEY = "cnd_sandbox_key"
+SANDBOX_WOOCOMMERCE_KEY = "ck_sandbox"
+SANDBOX_WOOCOMMERCE_SECRET = "cs_sandbox"
+SANDBOX_STRIPE_KEY = "sk_test_sandbox"
 
 
 def sandbox_enabled() -> bool:
@@ -32,6 +35,11 @@ def sandbox_source_env(base_url: str) -> dict[str, str]:
         "SOURCES__SHOPIFY__ACCESS_TOKEN": SANDBOX_SHOPIFY_TOKEN,
         "SOURCES__CLICK_AND_DROP__BASE_URL": f"{base_url}/api/v1",
         "SOURCES__CLICK_AND_DROP__API_KEY": SANDBOX_CLICK_AND_DROP_KEY,
+        "SOURCES__WOOCOMMERCE__STORE_URL": base_url,
+        "SOURCES__WOOCOMMERCE__CONSUMER_KEY": SANDBOX_WOOCOMMERCE_KEY,
+        "SOURCES__WOOCOMMERCE__CONSUMER_SECRET": SANDBOX_WOOCOMMERCE_SECRET,
+        "SOURCES__STRIPE__BASE_URL": base_url,
+        "SOURCES__STRIPE__API_KEY": SANDBOX_STRIPE_KEY,
     }
 
 

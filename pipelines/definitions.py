@@ -9,7 +9,7 @@ from orderloop.environment import configure_environment
 configure_environment()
 
 from pipelines.assets.actions import label_bookings  # noqa: E402
-from pipelines.assets.ingestion import calendar_assets, click_and_drop_assets, shopify_assets  # noqa: E402
+from pipelines.assets.ingestion import INGESTION_ASSETS  # noqa: E402
 from pipelines.assets.publication import published_marts  # noqa: E402
 from pipelines.assets.transformation import (  # noqa: E402
     dbt_after_actions,
@@ -23,9 +23,7 @@ from pipelines.sensors import label_booking_sensor  # noqa: E402
 
 defs = Definitions(
     assets=[
-        shopify_assets,
-        calendar_assets,
-        click_and_drop_assets,
+        *INGESTION_ASSETS,
         *nested_source_table_specs(),
         dbt_before_actions,
         label_bookings,

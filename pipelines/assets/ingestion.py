@@ -1,9 +1,9 @@
 """dlt sources as Dagster assets, keyed like the dbt sources that read them."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AssetSpec
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, AssetSpec
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
@@ -11,9 +11,14 @@ from connectors.calendar import calendar_source
 from connectors.click_and_drop.source import click_and_drop_source
 from connectors.destination import warehouse_pipeline
 from connectors.shopify import shopify_source
+from connectors.stripe import stripe_source
+from connectors.woocommerce import woocommerce_source
 from orderloop.paths import data_paths
 
 WRITER_POOL = "duckdb"
+# Sources are instantiated at import time only to describe their assets; credentials are
+# resolved from dlt config/secrets when a run builds the source again.
+AT_RUN_TIME = "resolved-at-run-time"
 
 
 class SourceTableTranslator(DagsterDltTranslator):
@@ -33,38 +38,29 @@ def _pipeline(source_name: str) -> Any:
     return warehouse_pipeline(source_name, paths.warehouse, paths.dlt_pipelines)
 
 
-# Sources are instantiated here only to describe the assets; credentials are resolved
-# from dlt config/secrets when a run builds the source again below.
-@dlt_assets(
-    dlt_source=shopify_source(shop_url="resolved-at-run-time", access_token="resolved-at-run-time"),
-    dlt_pipeline=_pipeline("shopify"),
-    name="shopify",
-    dagster_dlt_translator=SourceTableTranslator(),
-    pool=WRITER_POOL,
-)
-def shopify_assets(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
-    yield from dlt.run(context=context, dlt_source=shopify_source(), dlt_pipeline=_pipeline("shopify"))
+def source_assets(name: str, build_source: Callable[..., Any], *credentials: str) -> AssetsDefinition:
+    """Assets for one dlt source, loading into the warehouse through the single writer pool."""
+    placeholders = dict.fromkeys(credentials, AT_RUN_TIME)
 
-
-@dlt_assets(
-    dlt_source=calendar_source(),
-    dlt_pipeline=_pipeline("calendar"),
-    name="calendar",
-    dagster_dlt_translator=SourceTableTranslator(),
-    pool=WRITER_POOL,
-)
-def calendar_assets(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
-    yield from dlt.run(context=context, dlt_source=calendar_source(), dlt_pipeline=_pipeline("calendar"))
-
-
-@dlt_assets(
-    dlt_source=click_and_drop_source(base_url="resolved-at-run-time", api_key="resolved-at-run-time"),
-    dlt_pipeline=_pipeline("click_and_drop"),
-    name="click_and_drop",
-    dagster_dlt_translator=SourceTableTranslator(),
-    pool=WRITER_POOL,
-)
-def click_and_drop_assets(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
-    yield from dlt.run(
-        context=context, dlt_source=click_and_drop_source(), dlt_pipeline=_pipeline("click_and_drop")
+    @dlt_assets(
+        dlt_source=build_source(**placeholders),
+        dlt_pipeline=_pipeline(name),
+        name=name,
+        dagster_dlt_translator=SourceTableTranslator(),
+        pool=WRITER_POOL,
     )
+    def _assets(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
+        yield from dlt.run(context=context, dlt_source=build_source(), dlt_pipeline=_pipeline(name))
+
+    return _assets
+
+
+shopify_assets = source_assets("shopify", shopify_source, "shop_url", "access_token")
+woocommerce_assets = source_assets(
+    "woocommerce", woocommerce_source, "store_url", "consumer_key", "consumer_secret"
+)
+stripe_assets = source_assets("stripe", stripe_source, "api_key")
+click_and_drop_assets = source_assets("click_and_drop", click_and_drop_source, "base_url", "api_key")
+calendar_assets = source_assets("calendar", calendar_source)
+
+INGESTION_ASSETS = [shopify_assets, woocommerce_assets, stripe_assets, click_and_drop_assets, calendar_assets]

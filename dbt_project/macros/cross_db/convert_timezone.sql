@@ -28,3 +28,12 @@
 {% macro default__as_utc(column) -%}
     ({{ column }} at time zone 'UTC')
 {%- endmacro %}
+
+{#- Unix seconds (Stripe's `created`) to a naive UTC timestamp. -#}
+{% macro from_unix_seconds(column) -%}
+    {{ return(adapter.dispatch('from_unix_seconds', 'orderloop')(column)) }}
+{%- endmacro %}
+
+{% macro default__from_unix_seconds(column) -%}
+    (to_timestamp({{ column }}) at time zone 'UTC')
+{%- endmacro %}

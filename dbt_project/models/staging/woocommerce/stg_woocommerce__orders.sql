@@ -1,0 +1,18 @@
+select
+    cast(id as {{ dbt.type_string() }}) as order_id,
+    cast(number as {{ dbt.type_string() }}) as order_name,
+    'woocommerce' as channel,
+    status as woocommerce_status,
+    {{ as_utc('date_created_gmt') }} as placed_at,
+    {{ as_utc('date_modified_gmt') }} as updated_at,
+    {{ as_utc('date_paid_gmt') }} as paid_at,
+    {{ as_utc('date_completed_gmt') }} as completed_at,
+    currency as currency_code,
+    cast(total as decimal(18, 2)) as total_amount,
+    cast(shipping_total as decimal(18, 2)) as shipping_amount,
+    payment_method,
+    transaction_id as payment_reference,
+    billing__email as email,
+    shipping__postcode as ship_to_postcode,
+    shipping__country as ship_to_country_code
+from {{ source('woocommerce', 'orders') }}
