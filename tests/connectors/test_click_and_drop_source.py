@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs
+
 import duckdb
 
 from connectors.click_and_drop.source import click_and_drop_source
 from connectors.destination import warehouse_pipeline
+from sandbox.request_log import requests_seen
 from sandbox.stats import world_stats
 
 
@@ -26,5 +30,18 @@ def test_loads_every_accepted_booking_once_with_tracking(world, sandbox_url):
         ).fetchone()[0]
     assert missing == 0
 
+    first_run = requests_seen(world.sandbox, system="click_and_drop")
     pipeline.run(click_and_drop_source(page_size=25))
     assert _shipments(world) == accepted, "a second run duplicates nothing"
+    second_run = requests_seen(world.sandbox, system="click_and_drop", after_id=first_run[-1]["id"])
+    start = parse_qs(second_run[0]["query"])["startDateTime"][0]
+    newest = max(datetime.fromisoformat(r.replace("Z", "+00:00")) for r in _created_on(world))
+    # The second run asks only for the last week before the newest shipment it has (the lookback).
+    assert datetime.fromisoformat(start.replace("Z", "+00:00")) == newest - timedelta(days=7)
+
+
+def _created_on(paths) -> list[str]:
+    with duckdb.connect(str(paths.warehouse), read_only=True) as conn:
+        rows = conn.execute("select strftime(created_on at time zone 'UTC', '%Y-%m-%dT%H:%M:%SZ')"
+                            " from raw_click_and_drop.shipments").fetchall()
+    return [row[0] for row in rows]

@@ -13,6 +13,7 @@ from connectors.shopify.client import ShopifyAPIError, ShopifyGraphQLClient
 from connectors.shopify.queries import ORDERS_QUERY
 from orderloop.sandbox_mode import SANDBOX_SHOPIFY_TOKEN
 from sandbox.clock import advance
+from sandbox.request_log import requests_seen
 from sandbox.stats import world_stats
 
 
@@ -35,10 +36,15 @@ def test_loads_every_order_once_and_reruns_load_nothing_new(world, sandbox_url):
     assert _count(world, "select count(distinct id) from raw_shopify.orders") == stats["orders_total"]
     assert _count(world, "select count(*) from raw_shopify.orders__line_items") > stats["orders_total"] * 0.9
 
+    first_run = requests_seen(world.sandbox, system="shopify")
+    assert len(first_run) >= stats["orders_total"] / 7, "small pages: one request per page"
+
     _load(world, page_size=7)
     assert _count(world, "select count(*) from raw_shopify.orders") == stats["orders_total"]
-    trace = pipeline.last_trace
-    assert trace is not None
+    second_run = requests_seen(world.sandbox, system="shopify", after_id=first_run[-1]["id"])
+    # Nothing changed: one request (updated since the cursor) answered with an empty page.
+    assert len(second_run) == 1
+    assert pipeline.last_trace is not None
 
 
 def test_incremental_run_picks_up_changes_after_the_clock_advances(world, sandbox_url):
