@@ -11,13 +11,24 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from dlt.sources.helpers import requests
+from dlt.sources.helpers.requests import Client
+
+from connectors.http_errors import APIRefused, refusal_hook
 
 MAX_THROTTLE_RETRIES = 20
 
 
 class ShopifyAPIError(RuntimeError):
     """Shopify answered with GraphQL errors other than throttling."""
+
+
+class ShopifyHTTPError(APIRefused):
+    """Shopify refused the request itself (bad token, unknown API version), or kept failing."""
+
+
+def _describe(body: Any) -> str | None:
+    """REST-level errors come as ``{"errors": "..."}`` or ``{"errors": {...}}``."""
+    return str(body.get("errors")) if isinstance(body, dict) and body.get("errors") else None
 
 
 class ShopifyGraphQLClient:
@@ -33,17 +44,17 @@ class ShopifyGraphQLClient:
         self.endpoint = f"{shop_url.rstrip('/')}/admin/api/{api_version}/graphql.json"
         self._headers = {"X-Shopify-Access-Token": access_token, "Content-Type": "application/json"}
         self._sleep = sleep
+        # Retries 429/5xx and connection errors with backoff; what still fails is raised
+        # with a message naming Shopify and the request, never the token.
+        self._session = Client(raise_for_status=False).session
+        self._raise_if_refused = refusal_hook("Shopify", ShopifyHTTPError, [access_token], _describe)
 
     def execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         """Run one query, waiting out cost-based throttling; returns ``data``."""
         for _ in range(MAX_THROTTLE_RETRIES):
-            response = requests.post(
-                self.endpoint,
-                json={"query": query, "variables": variables},
-                headers=self._headers,
-                timeout=60,
-            )
-            response.raise_for_status()
+            request = {"query": query, "variables": variables}
+            response = self._session.post(self.endpoint, json=request, headers=self._headers, timeout=60)
+            self._raise_if_refused(response)
             body = response.json()
             errors = body.get("errors") or []
             if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
