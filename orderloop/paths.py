@@ -43,8 +43,22 @@ class DataPaths:
         """dlt's pipeline state (incremental cursors, load packages)."""
         return self.root / "dlt"
 
+    @property
+    def landing(self) -> Path:
+        """Where files and webhook deliveries arrive before a source loads them."""
+        return self.root / "landing"
+
+    @property
+    def warehouse_feeds_landing(self) -> Path:
+        return self.landing / "3pl"
+
+    @property
+    def tracking_webhooks_landing(self) -> Path:
+        return self.landing / "easypost"
+
     def ensure(self) -> DataPaths:
-        for folder in (self.root, self.published.parent, self.sandbox, self.dagster_home, self.dlt_pipelines):
+        for folder in (self.root, self.published.parent, self.sandbox, self.dagster_home, self.dlt_pipelines,
+                       self.warehouse_feeds_landing, self.tracking_webhooks_landing):
             folder.mkdir(parents=True, exist_ok=True)
         return self
 

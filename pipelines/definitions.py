@@ -14,7 +14,7 @@ from pipelines.assets.publication import published_marts  # noqa: E402
 from pipelines.assets.transformation import (  # noqa: E402
     dbt_after_actions,
     dbt_before_actions,
-    nested_source_table_specs,
+    loaded_source_table_specs,
 )
 from pipelines.jobs import act_and_publish_job, full_pass_job, ingest_job  # noqa: E402
 from pipelines.resources import build_resources  # noqa: E402
@@ -24,7 +24,7 @@ from pipelines.sensors import label_booking_sensor  # noqa: E402
 defs = Definitions(
     assets=[
         *INGESTION_ASSETS,
-        *nested_source_table_specs(),
+        *loaded_source_table_specs([key for assets in INGESTION_ASSETS for key in assets.keys]),
         dbt_before_actions,
         label_bookings,
         dbt_after_actions,

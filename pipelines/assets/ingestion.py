@@ -10,8 +10,10 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from connectors.calendar import calendar_source
 from connectors.click_and_drop.source import click_and_drop_source
 from connectors.destination import warehouse_pipeline
+from connectors.easypost.source import easypost_landing_source
 from connectors.shopify import shopify_source
 from connectors.stripe import stripe_source
+from connectors.warehouse_feeds import warehouse_feeds_source
 from connectors.woocommerce import woocommerce_source
 from orderloop.paths import data_paths
 
@@ -61,6 +63,16 @@ woocommerce_assets = source_assets(
 )
 stripe_assets = source_assets("stripe", stripe_source, "api_key")
 click_and_drop_assets = source_assets("click_and_drop", click_and_drop_source, "base_url", "api_key")
+warehouse_feeds_assets = source_assets("warehouse_feeds", warehouse_feeds_source, "bucket_url")
+tracking_assets = source_assets("easypost", easypost_landing_source, "bucket_url")
 calendar_assets = source_assets("calendar", calendar_source)
 
-INGESTION_ASSETS = [shopify_assets, woocommerce_assets, stripe_assets, click_and_drop_assets, calendar_assets]
+INGESTION_ASSETS = [
+    shopify_assets,
+    woocommerce_assets,
+    stripe_assets,
+    click_and_drop_assets,
+    warehouse_feeds_assets,
+    tracking_assets,
+    calendar_assets,
+]

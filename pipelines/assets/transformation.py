@@ -30,25 +30,30 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return "transformation"
 
 
-def nested_source_table_specs() -> list[AssetSpec]:
-    """dlt writes nested lists as ``<table>__<child>`` tables while loading ``<table>``.
+def loaded_source_table_specs(ingestion_keys: list[AssetKey]) -> list[AssetSpec]:
+    """Lineage for dbt source tables that no ingestion asset is named after.
 
-    dbt declares them as sources of their own; these specs give them lineage to the
-    asset that actually loads them.
+    dlt writes nested lists as ``<table>__<child>`` tables, and one transformer can fan
+    out into several tables (a 3PL feed per table): those tables are loaded by an asset
+    of the same source with another name. They become specs that depend on it.
     """
     manifest = json.loads(dbt_project.manifest_path.read_text())
+    loaded = set(ingestion_keys)
     specs = []
     for source in manifest["sources"].values():
-        parent, _, child = source["name"].partition("__")
-        if child:
-            specs.append(
-                AssetSpec(
-                    key=AssetKey([source["source_name"], source["name"]]),
-                    deps=[AssetKey([source["source_name"], parent])],
-                    group_name="ingestion",
-                    description=f"Nested table loaded with {source['source_name']}/{parent}.",
-                )
+        key = AssetKey([source["source_name"], source["name"]])
+        producers = [k for k in ingestion_keys if k.path[0] == source["source_name"]]
+        if key in loaded or not producers:
+            continue
+        parent = AssetKey([source["source_name"], source["name"].partition("__")[0]])
+        specs.append(
+            AssetSpec(
+                key=key,
+                deps=[parent] if parent in loaded else producers,
+                group_name="ingestion",
+                description=f"Loaded by {', '.join(p.to_user_string() for p in producers)}.",
             )
+        )
     return specs
 
 
