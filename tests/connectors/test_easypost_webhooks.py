@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
 import requests
-import uvicorn
 
 from connectors.destination import warehouse_pipeline
 from connectors.easypost.receiver import WEBHOOK_PATH, create_receiver
 from connectors.easypost.signature import SIGNATURE_HEADER, sign
 from connectors.easypost.source import easypost_landing_source
+from orderloop.background_server import serving
 
 SECRET = "whsec_test_\u00e9"  # an accented secret: EasyPost NFKD-normalises it
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -51,17 +48,8 @@ def tracker_event(event_id: str, status: str = "in_transit", created: datetime =
 @pytest.fixture
 def receiver(tmp_path):
     landing = tmp_path / "landing"
-    app = create_receiver(landing, SECRET, clock=lambda: NOW)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}{WEBHOOK_PATH}", landing
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_receiver(landing, SECRET, clock=lambda: NOW)) as base_url:
+        yield f"{base_url}{WEBHOOK_PATH}", landing
 
 
 def post(url: str, event: dict | bytes, secret: str = SECRET, **headers):
