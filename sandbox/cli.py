@@ -1,4 +1,5 @@
-"""`python -m sandbox` / `orderloop sandbox`: generate, serve, inspect and advance the world."""
+"""`python -m sandbox` / `orderloop sandbox`: generate, serve, inspect and advance the world, deliver
+its tracker webhooks and write its warehouse files."""
 
 from __future__ import annotations
 
@@ -20,17 +21,23 @@ from sandbox.server import (
     DEFAULT_STRIPE_KEY,
     DEFAULT_WOO_CONSUMER_KEY,
     DEFAULT_WOO_CONSUMER_SECRET,
+    DEFAULT_ZENDESK_EMAIL,
+    DEFAULT_ZENDESK_TOKEN,
     SandboxServer,
 )
 from sandbox.stats import world_stats
 from sandbox.timeutil import parse_iso
+from sandbox.tracking_webhooks import deliver_pending
+from sandbox.warehouse_files import write_feeds
 from sandbox.world import WorldMissingError, world_exists
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Argument parser for all subcommands."""
     parser = argparse.ArgumentParser(
-        prog="sandbox", description="Simulated Shopify + WooCommerce/Stripe + Click & Drop world."
+        prog="sandbox",
+        description="Simulated Shopify + WooCommerce/Stripe + Click & Drop world, with Zendesk, EasyPost"
+        " tracker webhooks and 3PL warehouse files.",
     )
     parser.add_argument("--data-dir", type=Path, default=Path("data/sandbox"), help="world directory")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -57,23 +64,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--woo-consumer-key", default=DEFAULT_WOO_CONSUMER_KEY)
     serve.add_argument("--woo-consumer-secret", default=DEFAULT_WOO_CONSUMER_SECRET)
     serve.add_argument("--stripe-key", default=DEFAULT_STRIPE_KEY)
+    serve.add_argument("--zendesk-email", default=DEFAULT_ZENDESK_EMAIL)
+    serve.add_argument("--zendesk-token", default=DEFAULT_ZENDESK_TOKEN)
     serve.add_argument(
         "--fault-rate-limit",
         type=int,
         default=None,
-        help="WooCommerce/Stripe requests per second before HTTP 429 + Retry-After (default off)",
+        help="WooCommerce/Stripe/Zendesk requests per second before HTTP 429 + Retry-After (default off)",
     )
     serve.add_argument(
         "--fault-fail-every",
         type=int,
         default=None,
-        help="every k-th WooCommerce/Stripe request fails (default off)",
+        help="every k-th WooCommerce/Stripe/Zendesk request fails (default off)",
     )
     serve.add_argument("--fault-status", type=int, default=503, help="status of the injected failures")
     serve.add_argument(
         "--fault-systems",
         default=",".join(FAULT_SYSTEMS),
-        help="comma-separated systems the faults apply to (woocommerce, stripe)",
+        help="comma-separated systems the faults apply to (woocommerce, stripe, zendesk)",
     )
 
     stats = sub.add_parser("stats", help="print world counters")
@@ -81,6 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     adv = sub.add_parser("advance", help="move the world clock forward")
     adv.add_argument("--hours", type=float, required=True)
+
+    hooks = sub.add_parser("deliver-webhooks", help="POST due EasyPost tracker events to a receiver")
+    hooks.add_argument("--url", required=True, help="the receiver's webhook URL")
+    hooks.add_argument("--secret", required=True, help="the webhook secret the events are signed with")
+    hooks.add_argument("--duplicate-every", type=int, default=None, help="send every k-th event twice")
+    hooks.add_argument("--shuffle", action="store_true", help="deliver in a (deterministic) shuffled order")
+
+    feeds = sub.add_parser("write-feeds", help="write the warehouses' new CSV files under a landing folder")
+    feeds.add_argument("--landing", type=Path, required=True)
+    feeds.add_argument("--malformed-every", type=int, default=None, help="break every k-th row written")
     return parser
 
 
@@ -110,6 +129,18 @@ def _print_human_stats(stats: dict[str, Any]) -> None:
         + ", ".join(f"{k}={v}" for k, v in stripe["events_by_type"].items())
         + ")"
     )
+    zendesk, easypost, feeds = stats["zendesk"], stats["easypost"], stats["warehouses"]
+    reasons = ", ".join(f"{k}={v}" for k, v in zendesk["tickets_by_reason"].items())
+    statuses = ", ".join(f"{k}={v}" for k, v in zendesk["tickets_by_status"].items())
+    print(f"zendesk: {zendesk['tickets_total']} tickets" + (f" ({reasons}; {statuses})" if reasons else ""))
+    print(
+        f"easypost: {easypost['trackers_total']} trackers, {easypost['events_total']} events "
+        f"({easypost['events_delivered']} delivered, {easypost['events_pending']} pending)"
+    )
+    print(
+        f"warehouse files: {feeds['files_written']} files, {feeds['rows_written']} rows "
+        f"({feeds['malformed_rows_written']} malformed)"
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -137,6 +168,8 @@ def _serve(args: argparse.Namespace) -> int:
         woo_consumer_secret=args.woo_consumer_secret,
         stripe_key=args.stripe_key,
         faults=faults,
+        zendesk_email=args.zendesk_email,
+        zendesk_token=args.zendesk_token,
     )
     stop = threading.Event()
     previous = {}
@@ -150,6 +183,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"  Click & Drop:  {server.url}/api/v1", flush=True)
         print(f"  WooCommerce:   {server.url}/wp-json/wc/v3", flush=True)
         print(f"  Stripe:        {server.url}/v1", flush=True)
+        print(f"  Zendesk:       {server.url}/api/v2/incremental/tickets/cursor.json", flush=True)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -192,6 +226,19 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "advance":
             print(json.dumps(advance(args.data_dir, args.hours), sort_keys=True))
+            return 0
+        if args.command == "deliver-webhooks":
+            result = deliver_pending(
+                args.data_dir,
+                args.url,
+                args.secret,
+                duplicate_every=args.duplicate_every,
+                shuffle=args.shuffle,
+            )
+            print(json.dumps(result, sort_keys=True))
+            return 0
+        if args.command == "write-feeds":
+            print(json.dumps(write_feeds(args.data_dir, args.landing, args.malformed_every), sort_keys=True))
             return 0
     except WorldMissingError as exc:
         print(str(exc), file=sys.stderr)

@@ -1,5 +1,5 @@
-"""Moving the world clock: new shoppers arrive (both channels), payments move on and booked parcels
-are collected."""
+"""Moving the world clock: new shoppers arrive (both channels), payments move on, booked parcels
+are collected, and the warehouses, carrier and helpdesk catch up."""
 
 from __future__ import annotations
 
@@ -11,11 +11,21 @@ from typing import Any
 from faker import Faker
 
 from sandbox.collection import collect_api_bookings
+from sandbox.logistics import sync_logistics
 from sandbox.order_factory import OrderFactory
 from sandbox.payments import apply_due_transactions
 from sandbox.timeutil import to_iso
 from sandbox.woo_lifecycle import simulate_woocommerce, woo_orders_per_day
-from sandbox.world import CHANNEL_SCHEMA, connect, get_meta, set_world_now, transaction, world_now, world_seed
+from sandbox.world import (
+    CHANNEL_SCHEMA,
+    LOGISTICS_SCHEMA,
+    connect,
+    get_meta,
+    set_world_now,
+    transaction,
+    world_now,
+    world_seed,
+)
 
 
 def advance(data_dir: Path, hours: float) -> dict[str, Any]:
@@ -25,6 +35,7 @@ def advance(data_dir: Path, hours: float) -> dict[str, Any]:
     conn = connect(Path(data_dir))
     try:
         conn.executescript(CHANNEL_SCHEMA)  # a world from before the WooCommerce channel gains it here
+        conn.executescript(LOGISTICS_SCHEMA)  # ... and one from before the warehouses and helpdesk, theirs
         with transaction(conn):
             old_now = world_now(conn)
             new_now = old_now + timedelta(seconds=round(hours * 3600))
@@ -51,6 +62,7 @@ def advance(data_dir: Path, hours: float) -> dict[str, Any]:
                 observed_at=new_now,
                 manual_cutoff=None,
             )
+            logistics = sync_logistics(conn, new_now)
             set_world_now(conn, new_now)
     finally:
         conn.close()
@@ -62,4 +74,8 @@ def advance(data_dir: Path, hours: float) -> dict[str, Any]:
         "payment_events": payments,
         "woocommerce_orders_created": woo["orders_created"],
         "stripe_events_created": woo["stripe_events"],
+        "tracker_events_created": logistics["tracker_events"],
+        "warehouse_events_created": logistics["warehouse_events"],
+        "returns_received": logistics["returns"],
+        "zendesk_tickets_created": logistics["tickets"],
     }

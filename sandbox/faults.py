@@ -1,4 +1,5 @@
-"""Injected faults for the WooCommerce and Stripe endpoints: rate limiting and transient 5xx errors.
+"""Injected faults for the WooCommerce, Stripe and Zendesk endpoints: rate limiting and transient 5xx
+errors.
 
 Both are deterministic so tests stay stable: the rate limit counts requests in a rolling second
 (the N+1-th within one second gets HTTP 429 with `Retry-After`), and `fail_every=k` fails exactly
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
-FAULT_SYSTEMS = ("woocommerce", "stripe")
+FAULT_SYSTEMS = ("woocommerce", "stripe", "zendesk")
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -27,7 +28,7 @@ class FaultConfig:
 
     rate_limit_per_second: requests allowed per rolling second before 429 (None: unlimited).
     fail_every: every k-th request answers `fail_status` (None: never).
-    systems: which systems the faults apply to (a subset of woocommerce, stripe).
+    systems: which systems the faults apply to (a subset of woocommerce, stripe, zendesk).
     """
 
     rate_limit_per_second: int | None = None

@@ -12,6 +12,7 @@ from faker import Faker
 
 from sandbox.bookings import create_booking
 from sandbox.fulfilment import fulfil_order
+from sandbox.logistics import sync_logistics
 from sandbox.order_factory import ManualDespatch, OrderFactory
 from sandbox.timeutil import normalise, to_iso, utc_now_hour
 from sandbox.woo_lifecycle import simulate_woocommerce, woo_orders_per_day
@@ -96,6 +97,8 @@ def generate_world(
                 observed_at=clock,
                 manual_cutoff=clock - timedelta(hours=24),
             )
+            # Warehouses, trackers and the helpdesk only read the channels, so they come last.
+            sync_logistics(conn, clock)
     finally:
         conn.close()
 

@@ -22,6 +22,7 @@ from sandbox.world import opened, world_path
 SYSTEM_PREFIXES = (
     ("/admin/api/", "shopify"),
     ("/api/v1", "click_and_drop"),
+    ("/api/v2", "zendesk"),
     ("/wp-json", "woocommerce"),
     ("/v1/", "stripe"),
 )

@@ -1,5 +1,5 @@
-"""One local HTTP server for every outside system (Shopify, Click & Drop, WooCommerce, Stripe),
-runnable in a background thread. Every API request is written to the request log."""
+"""One local HTTP server for every outside system (Shopify, Click & Drop, WooCommerce, Stripe,
+Zendesk), runnable in a background thread. Every API request is written to the request log."""
 
 from __future__ import annotations
 
@@ -26,12 +26,15 @@ from sandbox.stripe_api import stripe_response, stripe_routes
 from sandbox.timeutil import to_iso
 from sandbox.woocommerce import woocommerce_routes, wp_error
 from sandbox.world import WorldMissingError, opened, upgrade_world, world_now
+from sandbox.zendesk_api import zendesk_response, zendesk_routes
 
 DEFAULT_SHOPIFY_TOKEN = "shpat_sandbox_token"
 DEFAULT_CLICK_AND_DROP_KEY = "cnd_sandbox_key"
 DEFAULT_WOO_CONSUMER_KEY = "ck_sandbox"
 DEFAULT_WOO_CONSUMER_SECRET = "cs_sandbox"
 DEFAULT_STRIPE_KEY = "sk_test_sandbox"
+DEFAULT_ZENDESK_EMAIL = "support@sandbox.example"
+DEFAULT_ZENDESK_TOKEN = "zd_sandbox_token"
 # What a host in front of WordPress answers when the site is briefly down.
 _NGINX_ERROR = (
     "<html>\r\n<head><title>{status} {phrase}</title></head>\r\n<body>\r\n"
@@ -74,6 +77,23 @@ def _stripe_faults(config: FaultConfig | None) -> FaultInjector:
     )
 
 
+def _zendesk_faults(config: FaultConfig | None) -> FaultInjector:
+    return FaultInjector(
+        config,
+        "zendesk",
+        too_many=lambda wait: zendesk_response(
+            {
+                "error": "APIRateLimitExceeded",
+                "description": "Number of allowed incremental export API requests per minute exceeded",
+            },
+            429,
+        ),
+        unavailable=lambda status: zendesk_response(
+            {"error": "ServiceUnavailable", "description": "Zendesk is temporarily unavailable."}, status
+        ),
+    )
+
+
 def create_app(
     data_dir: Path,
     shopify_token: str = DEFAULT_SHOPIFY_TOKEN,
@@ -84,9 +104,11 @@ def create_app(
     woo_consumer_secret: str = DEFAULT_WOO_CONSUMER_SECRET,
     stripe_key: str = DEFAULT_STRIPE_KEY,
     faults: FaultConfig | None = None,
+    zendesk_email: str = DEFAULT_ZENDESK_EMAIL,
+    zendesk_token: str = DEFAULT_ZENDESK_TOKEN,
 ) -> Starlette:
     """Starlette app: Shopify under /admin/api/..., Click & Drop under /api/v1/..., WooCommerce under
-    /wp-json/wc/v3/..., Stripe under /v1/..., plus /healthz."""
+    /wp-json/wc/v3/..., Stripe under /v1/..., Zendesk under /api/v2/..., plus /healthz."""
     data_dir = Path(data_dir)
     upgrade_world(data_dir)
     shopify = ShopifyGraphQL(data_dir, LeakyBucket(throttle or ThrottleConfig()))
@@ -114,6 +136,7 @@ def create_app(
             Route("/api/v1/orders/{identifiers:path}", cnd["specific"], methods=["GET"]),
             *woocommerce_routes(data_dir, woo_consumer_key, woo_consumer_secret, _woo_faults(faults).wrap),
             *stripe_routes(data_dir, stripe_key, _stripe_faults(faults).wrap),
+            *zendesk_routes(data_dir, zendesk_email, zendesk_token, _zendesk_faults(faults).wrap),
         ],
     )
 
@@ -134,6 +157,8 @@ class SandboxServer:
         woo_consumer_secret: str = DEFAULT_WOO_CONSUMER_SECRET,
         stripe_key: str = DEFAULT_STRIPE_KEY,
         faults: FaultConfig | None = None,
+        zendesk_email: str = DEFAULT_ZENDESK_EMAIL,
+        zendesk_token: str = DEFAULT_ZENDESK_TOKEN,
     ):
         self.data_dir = Path(data_dir)
         self.host = host
@@ -148,6 +173,8 @@ class SandboxServer:
             woo_consumer_secret=woo_consumer_secret,
             stripe_key=stripe_key,
             faults=faults,
+            zendesk_email=zendesk_email,
+            zendesk_token=zendesk_token,
         )
         self._socket: socket.socket | None = None
         self._port: int | None = None

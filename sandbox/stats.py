@@ -10,6 +10,7 @@ from typing import Any
 from sandbox.bookings import normalise_reference
 from sandbox.timeutil import to_iso
 from sandbox.world import opened, upgrade_world, world_now
+from sandbox.zendesk_tickets import state_at
 
 
 def _bookings_per_order(conn: sqlite3.Connection) -> tuple[Counter[str], int]:
@@ -26,9 +27,70 @@ def _bookings_per_order(conn: sqlite3.Connection) -> tuple[Counter[str], int]:
     return per_order, unmatched
 
 
+def _zendesk(conn: sqlite3.Connection) -> dict[str, Any]:
+    now = world_now(conn)
+    reasons: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
+    for row in conn.execute("SELECT * FROM zendesk_tickets ORDER BY id"):
+        state = state_at(row, now)
+        if state is not None:
+            reasons[row["reason"]] += 1
+            statuses[state[0]] += 1
+    return {
+        "tickets_total": sum(reasons.values()),
+        "tickets_by_reason": dict(sorted(reasons.items())),
+        "tickets_by_status": dict(sorted(statuses.items())),
+    }
+
+
+def _easypost(conn: sqlite3.Connection) -> dict[str, Any]:
+    limit = to_iso(world_now(conn))
+    due = conn.execute(
+        "SELECT COUNT(*) AS total, COALESCE(SUM(delivered), 0) AS delivered FROM tracker_events"
+        " WHERE at <= ?",
+        (limit,),
+    ).fetchone()
+    latest = conn.execute(
+        "SELECT e.status AS status, COUNT(*) AS n FROM tracker_events e JOIN ("
+        " SELECT tracker_id, MAX(step) AS step FROM tracker_events WHERE at <= ? GROUP BY tracker_id"
+        ") last ON last.tracker_id = e.tracker_id AND last.step = e.step GROUP BY e.status ORDER BY e.status",
+        (limit,),
+    )
+    return {
+        "trackers_total": int(conn.execute("SELECT COUNT(*) FROM trackers").fetchone()[0]),
+        "events_total": int(due["total"]),
+        "events_delivered": int(due["delivered"]),
+        "events_pending": int(due["total"]) - int(due["delivered"]),
+        "trackers_by_status": {r["status"]: r["n"] for r in latest},
+    }
+
+
+def _warehouses(conn: sqlite3.Connection) -> dict[str, int]:
+    def rows(feed: str) -> int:
+        return int(
+            conn.execute("SELECT COALESCE(SUM(rows), 0) FROM feed_files WHERE feed = ?", (feed,)).fetchone()[
+                0
+            ]
+        )
+
+    totals = conn.execute(
+        "SELECT COUNT(*) AS files, COALESCE(SUM(rows), 0) AS rows, COALESCE(SUM(malformed), 0) AS bad"
+        " FROM feed_files"
+    ).fetchone()
+    return {
+        "files_written": int(totals["files"]),
+        "rows_written": int(totals["rows"]),
+        "malformed_rows_written": int(totals["bad"]),
+        "stock_rows": rows("stock"),
+        "fulfilment_rows": rows("fulfilment"),
+        "returns_rows": rows("returns"),
+    }
+
+
 def world_stats(data_dir: Path) -> dict[str, Any]:
-    """Counts for the Shopify, Click & Drop, WooCommerce and Stripe sides of the world."""
-    upgrade_world(Path(data_dir))  # a world from before the WooCommerce channel reports it empty
+    """Counts for the Shopify, Click & Drop, WooCommerce and Stripe sides of the world, and for the
+    helpdesk (Zendesk), the carrier's trackers (EasyPost) and the warehouses' file feeds."""
+    upgrade_world(Path(data_dir))  # a world from before the newer systems reports them empty
     with opened(Path(data_dir)) as conn:
 
         def scalar(sql: str) -> int:
@@ -73,6 +135,9 @@ def world_stats(data_dir: Path) -> dict[str, Any]:
                 "events_total": scalar("SELECT COUNT(*) FROM stripe_events"),
                 "events_by_type": grouped("type", "stripe_events"),
             },
+            "zendesk": _zendesk(conn),
+            "easypost": _easypost(conn),
+            "warehouses": _warehouses(conn),
         }
 
 

@@ -126,6 +126,61 @@ CREATE TABLE IF NOT EXISTS request_log (
 CREATE INDEX IF NOT EXISTS request_log_system ON request_log(system, id);
 """
 
+# Parcels, warehouses, carrier trackers and the helpdesk: derived from the orders and bookings above,
+# never written back to them. Idempotent for the same reason as the channel tables.
+LOGISTICS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS logistics_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS logistics_seen (kind TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (kind, key));
+CREATE TABLE IF NOT EXISTS logistics_scheduled (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
+    payload_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logistics_scheduled_at ON logistics_scheduled(at);
+CREATE TABLE IF NOT EXISTS parcels (
+    tracking_number TEXT PRIMARY KEY, booking_identifier INTEGER, order_key TEXT, order_reference TEXT,
+    warehouse TEXT NOT NULL, service TEXT NOT NULL, labelled_at TEXT NOT NULL, despatch_at TEXT NOT NULL,
+    city TEXT, postcode TEXT
+);
+CREATE INDEX IF NOT EXISTS parcels_order ON parcels(order_key);
+CREATE TABLE IF NOT EXISTS stock_moves (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, warehouse TEXT NOT NULL, sku TEXT NOT NULL, at TEXT NOT NULL,
+    delta INTEGER NOT NULL, kind TEXT NOT NULL, reference TEXT
+);
+CREATE INDEX IF NOT EXISTS stock_moves_lookup ON stock_moves(warehouse, sku, at);
+CREATE TABLE IF NOT EXISTS warehouse_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, warehouse TEXT NOT NULL, order_reference TEXT NOT NULL,
+    event TEXT NOT NULL, occurred_at TEXT NOT NULL, carrier TEXT, service TEXT, tracking_number TEXT,
+    file_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS returns (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, warehouse TEXT NOT NULL, order_reference TEXT NOT NULL,
+    tracking_number TEXT, sku TEXT NOT NULL, quantity INTEGER NOT NULL, condition TEXT NOT NULL,
+    outcome TEXT NOT NULL, received_at TEXT NOT NULL, file_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS feed_files (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, warehouse TEXT NOT NULL, feed TEXT NOT NULL, path TEXT NOT NULL,
+    written_at TEXT NOT NULL, counted_at TEXT, rows INTEGER NOT NULL, malformed INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trackers (
+    id TEXT PRIMARY KEY, tracking_code TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
+    service TEXT NOT NULL, est_delivery_date TEXT NOT NULL, plan_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tracker_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, tracker_id TEXT NOT NULL,
+    step INTEGER NOT NULL, at TEXT NOT NULL, status TEXT NOT NULL, status_detail TEXT NOT NULL,
+    message TEXT NOT NULL, location_json TEXT NOT NULL, delivered INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0, last_response INTEGER
+);
+CREATE INDEX IF NOT EXISTS tracker_events_tracker ON tracker_events(tracker_id, step);
+CREATE INDEX IF NOT EXISTS tracker_events_pending ON tracker_events(delivered, at);
+CREATE TABLE IF NOT EXISTS zendesk_tickets (
+    id INTEGER PRIMARY KEY, order_key TEXT NOT NULL, order_reference TEXT NOT NULL, reason TEXT NOT NULL,
+    created_at TEXT NOT NULL, subject TEXT NOT NULL, description TEXT NOT NULL, priority TEXT NOT NULL,
+    type TEXT NOT NULL, tags_json TEXT NOT NULL, via_json TEXT NOT NULL, recipient TEXT,
+    requester_id INTEGER NOT NULL, external_id TEXT, steps_json TEXT NOT NULL
+);
+"""
+
 # Id ranges look like real platform ids and never overlap, so a mixed-up id is obvious.
 ID_BASES = {
     "orders": 5_810_000_000_000,
@@ -179,16 +234,19 @@ def create_world_file(data_dir: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.executescript(SCHEMA)
     conn.executescript(CHANNEL_SCHEMA)
+    conn.executescript(LOGISTICS_SCHEMA)
     return conn
 
 
 def upgrade_world(data_dir: Path) -> bool:
-    """Add the channel tables to a world generated before they existed; False if there is no world."""
+    """Add the channel and logistics tables to a world generated before they existed; False if there
+    is no world."""
     if not world_exists(data_dir):
         return False
     conn = connect(data_dir)
     try:
         conn.executescript(CHANNEL_SCHEMA)
+        conn.executescript(LOGISTICS_SCHEMA)
     finally:
         conn.close()
     return True
