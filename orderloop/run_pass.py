@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from orderloop.paths import DataPaths, data_paths
 from orderloop.sandbox_mode import sandbox_enabled, sources_pointing_at
@@ -34,7 +36,34 @@ def sandbox_for_run(paths: DataPaths, days: int = 30, seed: int = 7) -> Iterator
     # The demo shop is on Shopify Plus rates so a first backfill takes seconds, not minutes.
     plus_plan = ThrottleConfig(maximum_available=20000.0, restore_rate=1000.0)
     with SandboxServer(paths.sandbox, throttle=plus_plan) as server, sources_pointing_at(server.url):
+        receive_sandbox_pushes(paths)
         yield server.url
+
+
+# The sandbox replays its whole history (a month by default) to a receiver it meets for the
+# first time; a real carrier only sends what happens after the webhook is registered.
+SANDBOX_HISTORY_AGE = timedelta(days=400)
+
+
+def receive_sandbox_pushes(paths: DataPaths) -> dict[str, Any]:
+    """What the simulated world pushes rather than serves: carrier tracking webhooks, sent
+    over HTTP to orderloop's real receiver, and 3PL feed files dropped in the landing folder."""
+    from connectors.easypost.receiver import WEBHOOK_PATH, create_receiver
+    from orderloop.background_server import serving
+    from orderloop.webhooks import webhook_secret
+    from sandbox.tracking_webhooks import deliver_pending
+    from sandbox.warehouse_files import write_feeds
+    from sandbox.world import opened, world_now
+
+    with opened(paths.sandbox) as conn:
+        now = world_now(conn)
+    receiver = create_receiver(
+        paths.tracking_webhooks_landing, webhook_secret(), max_age=SANDBOX_HISTORY_AGE, clock=lambda: now
+    )
+    with serving(receiver) as base_url:
+        webhooks = deliver_pending(paths.sandbox, base_url + WEBHOOK_PATH, webhook_secret())
+    feeds = write_feeds(paths.sandbox, paths.warehouse_feeds_landing)
+    return {"webhooks": webhooks, "feeds": feeds}
 
 
 def run_full_pass() -> PassResult:

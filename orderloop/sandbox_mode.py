@@ -18,6 +18,8 @@ SANDBOX_CLICK_AND_DROP_KEY = "cnd_sandbox_key"
 SANDBOX_WOOCOMMERCE_KEY = "ck_sandbox"
 SANDBOX_WOOCOMMERCE_SECRET = "cs_sandbox"
 SANDBOX_STRIPE_KEY = "sk_test_sandbox"
+SANDBOX_ZENDESK_EMAIL = "support@sandbox.example"
+SANDBOX_ZENDESK_TOKEN = "zd_sandbox_token"
 
 
 def sandbox_enabled() -> bool:
@@ -40,6 +42,9 @@ def sandbox_source_env(base_url: str) -> dict[str, str]:
         "SOURCES__WOOCOMMERCE__CONSUMER_SECRET": SANDBOX_WOOCOMMERCE_SECRET,
         "SOURCES__STRIPE__BASE_URL": base_url,
         "SOURCES__STRIPE__API_KEY": SANDBOX_STRIPE_KEY,
+        "SOURCES__ZENDESK__BASE_URL": base_url,
+        "SOURCES__ZENDESK__EMAIL": SANDBOX_ZENDESK_EMAIL,
+        "SOURCES__ZENDESK__API_TOKEN": SANDBOX_ZENDESK_TOKEN,
     }
 
 

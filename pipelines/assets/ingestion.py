@@ -15,6 +15,7 @@ from connectors.shopify import shopify_source
 from connectors.stripe import stripe_source
 from connectors.warehouse_feeds import warehouse_feeds_source
 from connectors.woocommerce import woocommerce_source
+from connectors.zendesk import zendesk_source
 from orderloop.paths import data_paths
 
 WRITER_POOL = "duckdb"
@@ -65,6 +66,7 @@ stripe_assets = source_assets("stripe", stripe_source, "api_key")
 click_and_drop_assets = source_assets("click_and_drop", click_and_drop_source, "base_url", "api_key")
 warehouse_feeds_assets = source_assets("warehouse_feeds", warehouse_feeds_source, "bucket_url")
 tracking_assets = source_assets("easypost", easypost_landing_source, "bucket_url")
+helpdesk_assets = source_assets("zendesk", zendesk_source, "base_url", "email", "api_token")
 calendar_assets = source_assets("calendar", calendar_source)
 
 INGESTION_ASSETS = [
@@ -74,5 +76,6 @@ INGESTION_ASSETS = [
     click_and_drop_assets,
     warehouse_feeds_assets,
     tracking_assets,
+    helpdesk_assets,
     calendar_assets,
 ]
