@@ -128,3 +128,42 @@ def test_landed_events_load_once_with_their_own_timestamps(receiver, data_paths)
         ).fetchone()
     assert rows == [("evt_a", "in_transit"), ("evt_b", "delivered")]
     assert details[0] == 2
+
+
+def test_the_sandbox_carrier_delivers_duplicates_out_of_order_and_each_event_lands_once(world, data_paths):
+    """The sandbox's independent EasyPost implementation against our receiver and source."""
+    from sandbox.stats import world_stats
+    from sandbox.tracking_webhooks import deliver_pending
+    from sandbox.world import opened, world_now
+
+    with opened(world.sandbox) as conn:
+        now = world_now(conn)
+    landing = data_paths.tracking_webhooks_landing
+    receiver = create_receiver(landing, SECRET, max_age=timedelta(days=400), clock=lambda: now)
+    with serving(receiver) as base_url:
+        url = base_url + WEBHOOK_PATH
+        first = deliver_pending(world.sandbox, url, SECRET, duplicate_every=3, shuffle=True)
+        again = deliver_pending(world.sandbox, url, SECRET)
+    stats = world_stats(world.sandbox)["easypost"]
+    assert first["duplicates_sent"] > 0 and first["failed"] == 0
+    assert again["sent"] == 0, "everything was acknowledged the first time"
+    assert stats["events_pending"] == 0
+    assert len(landed(landing)) == stats["events_delivered"]
+
+    pipeline = warehouse_pipeline("easypost", data_paths.warehouse, data_paths.dlt_pipelines)
+    pipeline.run(easypost_landing_source(bucket_url=landing.as_uri()))
+    with duckdb.connect(str(data_paths.warehouse), read_only=True) as conn:
+        loaded, distinct = conn.execute(
+            "select count(*), count(distinct id) from raw_easypost.tracker_events"
+        ).fetchone()
+    assert loaded == distinct == stats["events_delivered"]
+
+
+def test_the_sandbox_carrier_with_the_wrong_secret_stores_nothing(world, data_paths):
+    from sandbox.tracking_webhooks import deliver_pending
+
+    landing = data_paths.tracking_webhooks_landing
+    with serving(create_receiver(landing, SECRET, max_age=timedelta(days=400))) as base_url:
+        result = deliver_pending(world.sandbox, base_url + WEBHOOK_PATH, "not-the-secret")
+    assert result["accepted"] == 0 and result["failed"] == result["sent"] > 0
+    assert landed(landing) == []
