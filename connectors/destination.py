@@ -17,10 +17,16 @@ def raw_dataset(source_name: str) -> str:
     return f"raw_{source_name}"
 
 
-def warehouse_pipeline(source_name: str, warehouse: Path, pipelines_dir: Path) -> Pipeline:
-    """A dlt pipeline that loads ``source_name`` into ``raw_<source_name>`` of the warehouse."""
+def warehouse_pipeline(
+    source_name: str, warehouse: Path, pipelines_dir: Path, instance: str | None = None
+) -> Pipeline:
+    """A dlt pipeline that loads ``source_name`` into ``raw_<source_name>`` of the warehouse.
+
+    ``instance`` names one of several pipelines of the same source (one per landing
+    folder, say), each with its own incremental state.
+    """
     return dlt.pipeline(
-        pipeline_name=f"orderloop_{source_name}",
+        pipeline_name=f"orderloop_{source_name}" + (f"_{instance}" if instance else ""),
         destination=dlt.destinations.duckdb(str(warehouse)),
         dataset_name=raw_dataset(source_name),
         pipelines_dir=str(pipelines_dir),

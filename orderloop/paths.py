@@ -56,9 +56,17 @@ class DataPaths:
     def tracking_webhooks_landing(self) -> Path:
         return self.landing / "easypost"
 
+    @property
+    def order_files_landing(self) -> Path:
+        """One subfolder per export kind, each with its mapping.yaml beside the CSV files."""
+        return self.landing / "orders"
+
     def ensure(self) -> DataPaths:
-        for folder in (self.root, self.published.parent, self.sandbox, self.dagster_home, self.dlt_pipelines,
-                       self.warehouse_feeds_landing, self.tracking_webhooks_landing):
+        folders = (
+            self.root, self.published.parent, self.sandbox, self.dagster_home, self.dlt_pipelines,
+            self.warehouse_feeds_landing, self.tracking_webhooks_landing, self.order_files_landing,
+        )
+        for folder in folders:
             folder.mkdir(parents=True, exist_ok=True)
         return self
 

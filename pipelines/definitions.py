@@ -10,6 +10,7 @@ configure_environment()
 
 from pipelines.assets.actions import label_bookings  # noqa: E402
 from pipelines.assets.ingestion import INGESTION_ASSETS  # noqa: E402
+from pipelines.assets.order_files import order_file_lines  # noqa: E402
 from pipelines.assets.publication import published_marts  # noqa: E402
 from pipelines.assets.transformation import (  # noqa: E402
     dbt_after_actions,
@@ -21,10 +22,12 @@ from pipelines.resources import build_resources  # noqa: E402
 from pipelines.schedules import ingest_schedule  # noqa: E402
 from pipelines.sensors import label_booking_sensor  # noqa: E402
 
+LOADERS = [*INGESTION_ASSETS, order_file_lines]
+
 defs = Definitions(
     assets=[
-        *INGESTION_ASSETS,
-        *loaded_source_table_specs([key for assets in INGESTION_ASSETS for key in assets.keys]),
+        *LOADERS,
+        *loaded_source_table_specs([key for loader in LOADERS for key in loader.keys]),
         dbt_before_actions,
         label_bookings,
         dbt_after_actions,
