@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime
 from urllib.parse import parse_qs
 
 import duckdb
 import pytest
-from dlt.common import logger as dlt_logger
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from connectors.destination import warehouse_pipeline
@@ -19,6 +15,7 @@ from sandbox.clock import advance
 from sandbox.request_log import requests_seen
 from sandbox.server import SandboxServer
 from sandbox.stats import world_stats
+from tests.connectors.support import assert_retry_after_honoured, dlt_debug_log_into
 
 API_KEY = "sk_test_sandbox"
 EVENTS_PATH = "/v1/events"
@@ -145,23 +142,15 @@ def test_rate_limits_and_server_errors_are_retried_until_the_load_completes(worl
         _load(world, event_types=[])
     stats = world_stats(world.sandbox)["stripe"]
     assert _count(world, "select count(*) from raw_stripe.events") == stats["events_total"]
-    log = _stripe_requests(world)
-    assert {429, 503} <= {r["status"] for r in log}, "the faults should have fired"
-    for refused, retry in zip(log, log[1:], strict=False):
-        if refused["status"] == 429:
-            assert (retry["path"], retry["query"]) == (refused["path"], refused["query"])
-            assert _seconds_between(refused, retry) >= 0.9, "Retry-After (>= 1 s) should be honoured"
+    assert_retry_after_honoured(_stripe_requests(world))
 
-
-def _seconds_between(first: dict, second: dict) -> float:
-    return (datetime.fromisoformat(second["at"]) - datetime.fromisoformat(first["at"])).total_seconds()
 
 
 def test_wrong_api_key_fails_naming_the_source_and_url_but_not_the_key(world, stripe, monkeypatch, caplog):
     wrong = "sk_test_not_the_key_123"
     _point_at(monkeypatch, stripe.url, api_key=wrong)
     pipeline = warehouse_pipeline("stripe", world.warehouse, world.dlt_pipelines)
-    with _dlt_debug_log_into(caplog), pytest.raises(PipelineStepFailed) as error:
+    with dlt_debug_log_into(caplog), pytest.raises(PipelineStepFailed) as error:
         pipeline.run(stripe_source())
     message = str(error.value)
     assert "Stripe" in message
@@ -171,16 +160,3 @@ def test_wrong_api_key_fails_naming_the_source_and_url_but_not_the_key(world, st
     assert "Making GET request" in caplog.text, "dlt's debug log should have been captured"
     assert wrong not in caplog.text and "Authorization" not in caplog.text
 
-
-@contextmanager
-def _dlt_debug_log_into(caplog) -> Iterator[None]:
-    """dlt's own logger at DEBUG into caplog (it does not propagate to the root logger)."""
-    logger = dlt_logger.LOGGER
-    level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(caplog.handler)
-    try:
-        yield
-    finally:
-        logger.removeHandler(caplog.handler)
-        logger.setLevel(level)

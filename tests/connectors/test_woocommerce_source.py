@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from urllib.parse import parse_qs
 
 import duckdb
 import pytest
-from dlt.common import logger as dlt_logger
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from connectors.destination import warehouse_pipeline
@@ -19,6 +16,7 @@ from sandbox.clock import advance
 from sandbox.request_log import requests_seen
 from sandbox.server import SandboxServer
 from sandbox.stats import world_stats
+from tests.connectors.support import assert_retry_after_honoured, dlt_debug_log_into
 
 CONSUMER_KEY = "ck_sandbox"
 CONSUMER_SECRET = "cs_sandbox"
@@ -153,23 +151,15 @@ def test_rate_limits_and_server_errors_are_retried_until_the_load_completes(worl
     assert _count(world, "select count(*) from raw_woocommerce.orders") == stats["orders_total"]
     assert _count(world, "select count(*) from raw_woocommerce.order_notes") == stats["notes_total"]
     assert _count(world, "select count(*) from raw_woocommerce.order_refunds") == stats["refunds_total"]
-    log = _woo_requests(world)
-    assert {429, 503} <= {r["status"] for r in log}, "the faults should have fired"
-    for refused, retry in zip(log, log[1:], strict=False):
-        if refused["status"] == 429:
-            assert (retry["path"], retry["query"]) == (refused["path"], refused["query"])
-            assert _seconds_between(refused, retry) >= 0.9, "Retry-After (>= 1 s) should be honoured"
+    assert_retry_after_honoured(_woo_requests(world))
 
-
-def _seconds_between(first: dict, second: dict) -> float:
-    return (datetime.fromisoformat(second["at"]) - datetime.fromisoformat(first["at"])).total_seconds()
 
 
 def test_wrong_credentials_fail_naming_source_and_url_but_not_the_secret(world, store, monkeypatch, caplog):
     wrong = "cs_not_the_secret_123"
     _point_at(monkeypatch, store.url, secret=wrong)
     pipeline = warehouse_pipeline("woocommerce", world.warehouse, world.dlt_pipelines)
-    with _dlt_debug_log_into(caplog), pytest.raises(PipelineStepFailed) as error:
+    with dlt_debug_log_into(caplog), pytest.raises(PipelineStepFailed) as error:
         pipeline.run(woocommerce_source())
     message = str(error.value)
     assert "WooCommerce" in message
@@ -179,16 +169,3 @@ def test_wrong_credentials_fail_naming_source_and_url_but_not_the_secret(world, 
     assert "Making GET request" in caplog.text, "dlt's debug log should have been captured"
     assert wrong not in caplog.text and "Authorization" not in caplog.text
 
-
-@contextmanager
-def _dlt_debug_log_into(caplog) -> Iterator[None]:
-    """dlt's own logger at DEBUG into caplog (it does not propagate to the root logger)."""
-    logger = dlt_logger.LOGGER
-    level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(caplog.handler)
-    try:
-        yield
-    finally:
-        logger.removeHandler(caplog.handler)
-        logger.setLevel(level)
