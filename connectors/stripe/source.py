@@ -18,11 +18,18 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.rest_api import rest_api_resources
 from dlt.sources.rest_api.typing import RESTAPIConfig
 
+from connectors.quarantine import all_of, present, quarantine_invalid, unix_seconds
 from connectors.schema_hints import nullable_columns
 from connectors.stripe.errors import raise_when_refused
 from connectors.stripe.paging import StripeCursorPaginator
 
 PAGE_LIMIT = 100  # Stripe's maximum
+
+def _has_object(event: dict[str, Any]) -> str | None:
+    return None if isinstance((event.get("data") or {}).get("object"), dict) else "data.object is missing"
+
+
+EVENT_CHECK = all_of(present("id"), unix_seconds("created"), _has_object)
 
 DEFAULT_EVENT_TYPES: tuple[str, ...] = (
     "payment_intent.created",
@@ -75,7 +82,13 @@ def stripe_source(
     types = list(DEFAULT_EVENT_TYPES if event_types is None else event_types)
     params: dict[str, Any] = {
         "limit": PAGE_LIMIT,
-        "created[gte]": {"type": "incremental", "cursor_path": "created", "initial_value": None},
+        "created[gte]": {
+            "type": "incremental",
+            "cursor_path": "created",
+            "initial_value": None,
+            # An event without `created` is quarantined below rather than failing the load.
+            "on_cursor_value_missing": "include",
+        },
     }
     if types:
         params["types[]"] = types
@@ -87,7 +100,10 @@ def stripe_source(
                 "primary_key": "id",
                 "write_disposition": "merge",
                 "columns": EVENT_COLUMNS,
-                "processing_steps": [{"map": _without_client_secret}],
+                "processing_steps": [
+                    {"map": _without_client_secret},
+                    {"map": quarantine_invalid("events", EVENT_CHECK)},
+                ],
                 "endpoint": {
                     "path": "events",
                     "params": params,

@@ -16,6 +16,7 @@ import dlt
 from dlt.sources.helpers.requests import Client
 from requests import HTTPError
 
+from connectors.quarantine import all_of, present, quarantine_invalid, timestamp
 from connectors.schema_hints import nullable_columns
 
 EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
@@ -28,6 +29,9 @@ TICKET_COLUMNS = nullable_columns(
     external_id="text",
     requester_id="bigint",
 )
+
+
+TICKET_CHECK = all_of(present("id"), timestamp("created_at"), timestamp("updated_at"))
 
 
 class ZendeskAPIError(RuntimeError):
@@ -45,7 +49,9 @@ def zendesk_source(
     """Tickets (created and updated) since ``start_time`` (unix seconds) on the first run."""
     session = Client(raise_for_status=False).session
     session.auth = (f"{email}/token", api_token)
-    return tickets(session, base_url.rstrip("/"), start_time, page_size)
+    return tickets(session, base_url.rstrip("/"), start_time, page_size).add_map(
+        quarantine_invalid("tickets", TICKET_CHECK)
+    )
 
 
 @dlt.resource(primary_key="id", write_disposition="merge", columns=TICKET_COLUMNS)
