@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--fault-status", type=int, default=503, help="status of the injected failures")
     serve.add_argument(
+        "--fault-malformed-every",
+        type=int,
+        default=None,
+        help="every k-th WooCommerce order / Stripe event / Zendesk ticket is served malformed (default off)",
+    )
+    serve.add_argument(
         "--fault-systems",
         default=",".join(FAULT_SYSTEMS),
         help="comma-separated systems the faults apply to (woocommerce, stripe, zendesk)",
@@ -114,6 +120,12 @@ def _print_human_stats(stats: dict[str, Any]) -> None:
     print("  financial:   " + ", ".join(f"{k}={v}" for k, v in shop["orders_by_financial_status"].items()))
     print("  fulfillment: " + ", ".join(f"{k}={v}" for k, v in shop["orders_by_fulfillment_status"].items()))
     print(
+        f"  refunds: {shop['refunds_total']} ({shop['orders_partially_refunded']} orders partially refunded);"
+        f" fulfillment orders: {shop['fulfillment_orders_total']} ("
+        + ", ".join(f"{k}={v}" for k, v in shop["fulfillment_orders_by_status"].items())
+        + ")"
+    )
+    print(
         f"bookings: {cnd['bookings_accepted']} accepted ({cnd['bookings_accepted_api']} api, "
         f"{cnd['bookings_accepted_manual']} manual), {cnd['bookings_rejected']} rejected, "
         f"{cnd['idempotent_replays']} replays, {cnd['duplicate_bookings']} duplicates, "
@@ -141,6 +153,8 @@ def _print_human_stats(stats: dict[str, Any]) -> None:
         f"warehouse files: {feeds['files_written']} files, {feeds['rows_written']} rows "
         f"({feeds['malformed_rows_written']} malformed)"
     )
+    served = stats["faults"]["malformed_served"]
+    print("malformed records served: " + ", ".join(f"{k}={v}" for k, v in served.items()))
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -149,12 +163,13 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     throttle = ThrottleConfig(maximum_available=args.bucket_size, restore_rate=args.restore_rate)
     faults = None
-    if args.fault_rate_limit is not None or args.fault_fail_every is not None:
+    if any(v is not None for v in (args.fault_rate_limit, args.fault_fail_every, args.fault_malformed_every)):
         faults = FaultConfig(
             rate_limit_per_second=args.fault_rate_limit,
             fail_every=args.fault_fail_every,
             fail_status=args.fault_status,
             systems=tuple(s.strip() for s in args.fault_systems.split(",") if s.strip()),
+            malformed_every=args.fault_malformed_every,
         )
     server = SandboxServer(
         args.data_dir,

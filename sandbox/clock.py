@@ -1,5 +1,5 @@
 """Moving the world clock: new shoppers arrive (both channels), payments move on, booked parcels
-are collected, and the warehouses, carrier and helpdesk catch up."""
+are collected, the warehouses, carrier and helpdesk catch up, and the merchant refunds returns."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ from sandbox.collection import collect_api_bookings
 from sandbox.logistics import sync_logistics
 from sandbox.order_factory import OrderFactory
 from sandbox.payments import apply_due_transactions
+from sandbox.shopify_refunds import sync_refunds
 from sandbox.timeutil import to_iso
 from sandbox.woo_lifecycle import simulate_woocommerce, woo_orders_per_day
 from sandbox.world import (
-    CHANNEL_SCHEMA,
-    LOGISTICS_SCHEMA,
     connect,
     get_meta,
     set_world_now,
     transaction,
+    upgrade_schema,
     world_now,
     world_seed,
 )
@@ -34,8 +34,7 @@ def advance(data_dir: Path, hours: float) -> dict[str, Any]:
         raise ValueError("hours must be >= 0")
     conn = connect(Path(data_dir))
     try:
-        conn.executescript(CHANNEL_SCHEMA)  # a world from before the WooCommerce channel gains it here
-        conn.executescript(LOGISTICS_SCHEMA)  # ... and one from before the warehouses and helpdesk, theirs
+        upgrade_schema(conn)  # a world from before the channel, logistics or refunds gains their tables here
         with transaction(conn):
             old_now = world_now(conn)
             new_now = old_now + timedelta(seconds=round(hours * 3600))
@@ -63,6 +62,7 @@ def advance(data_dir: Path, hours: float) -> dict[str, Any]:
                 manual_cutoff=None,
             )
             logistics = sync_logistics(conn, new_now)
+            refunds = sync_refunds(conn, new_now)
             set_world_now(conn, new_now)
     finally:
         conn.close()
@@ -78,4 +78,5 @@ def advance(data_dir: Path, hours: float) -> dict[str, Any]:
         "warehouse_events_created": logistics["warehouse_events"],
         "returns_received": logistics["returns"],
         "zendesk_tickets_created": logistics["tickets"],
+        "shopify_refunds_created": refunds,
     }

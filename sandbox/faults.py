@@ -1,9 +1,11 @@
-"""Injected faults for the WooCommerce, Stripe and Zendesk endpoints: rate limiting and transient 5xx
-errors.
+"""Injected faults for the WooCommerce, Stripe and Zendesk endpoints: rate limiting, transient 5xx
+errors and malformed records.
 
-Both are deterministic so tests stay stable: the rate limit counts requests in a rolling second
-(the N+1-th within one second gets HTTP 429 with `Retry-After`), and `fail_every=k` fails exactly
-every k-th request that got past the rate limit. Each system has its own counters; all off by default.
+All are deterministic so tests stay stable: the rate limit counts requests in a rolling second
+(the N+1-th within one second gets HTTP 429 with `Retry-After`), `fail_every=k` fails exactly
+every k-th request that got past the rate limit, and `malformed_every=k` breaks every k-th record of a
+system (see `malformed`; the same records on every request). Each system has its own counters; all
+off by default.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class FaultConfig:
 
     rate_limit_per_second: requests allowed per rolling second before 429 (None: unlimited).
     fail_every: every k-th request answers `fail_status` (None: never).
+    malformed_every: every k-th record of a system is served breaking its API's documentation
+        (None: never).
     systems: which systems the faults apply to (a subset of woocommerce, stripe, zendesk).
     """
 
@@ -35,6 +39,7 @@ class FaultConfig:
     fail_every: int | None = None
     fail_status: int = 503
     systems: tuple[str, ...] = FAULT_SYSTEMS
+    malformed_every: int | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.systems) - set(FAULT_SYSTEMS)
@@ -46,6 +51,8 @@ class FaultConfig:
             raise ValueError("rate_limit_per_second must be >= 1")
         if self.fail_every is not None and self.fail_every < 1:
             raise ValueError("fail_every must be >= 1")
+        if self.malformed_every is not None and self.malformed_every < 1:
+            raise ValueError("malformed_every must be >= 1")
         if not 500 <= self.fail_status <= 599:
             raise ValueError("fail_status must be a 5xx status")
 

@@ -14,6 +14,7 @@ from sandbox.bookings import create_booking
 from sandbox.fulfilment import fulfil_order
 from sandbox.logistics import sync_logistics
 from sandbox.order_factory import ManualDespatch, OrderFactory
+from sandbox.shopify_refunds import sync_refunds
 from sandbox.timeutil import normalise, to_iso, utc_now_hour
 from sandbox.woo_lifecycle import simulate_woocommerce, woo_orders_per_day
 from sandbox.world import create_world_file, set_meta, set_world_now, transaction
@@ -97,8 +98,10 @@ def generate_world(
                 observed_at=clock,
                 manual_cutoff=clock - timedelta(hours=24),
             )
-            # Warehouses, trackers and the helpdesk only read the channels, so they come last.
+            # Warehouses, trackers and the helpdesk only read the channels, so they come last; the
+            # merchant's refunds read the returns the warehouses received, so they come after them.
             sync_logistics(conn, clock)
+            sync_refunds(conn, clock)
     finally:
         conn.close()
 

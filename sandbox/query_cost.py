@@ -1,9 +1,10 @@
 """Shopify's calculated query cost and the leaky bucket that throttles on it.
 
 Cost rules (Shopify's published method): scalars and enums 0, objects 1, a connection 2 plus
-`first`/`last` times the cost of one node, a list of objects `first` (or 1) times the object. The
-requested cost is computed before execution; the actual cost counts the nodes really returned and
-the difference is refunded to the bucket.
+`first`/`last` times the cost of one node, a list of objects `first` (or 1) times the object. Lists
+and connections nest at any depth (e.g. Order.refunds, a list, holding Refund.refundLineItems, a
+connection), each level multiplying what it holds. The requested cost is computed before execution;
+the actual cost counts the nodes really returned and the difference is refunded to the bucket.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from sandbox.click_and_drop import click_and_drop_routes
 from sandbox.faults import FaultConfig, FaultInjector
+from sandbox.malformed import Malformer
 from sandbox.query_cost import LeakyBucket, ThrottleConfig
 from sandbox.request_log import RequestLogMiddleware
 from sandbox.shopify_graphql import ShopifyGraphQL, graphql_endpoint
@@ -134,9 +135,26 @@ def create_app(
             Route("/api/v1/version", cnd["version"], methods=["GET"]),
             Route("/api/v1/orders", cnd["orders"], methods=["GET", "POST"]),
             Route("/api/v1/orders/{identifiers:path}", cnd["specific"], methods=["GET"]),
-            *woocommerce_routes(data_dir, woo_consumer_key, woo_consumer_secret, _woo_faults(faults).wrap),
-            *stripe_routes(data_dir, stripe_key, _stripe_faults(faults).wrap),
-            *zendesk_routes(data_dir, zendesk_email, zendesk_token, _zendesk_faults(faults).wrap),
+            *woocommerce_routes(
+                data_dir,
+                woo_consumer_key,
+                woo_consumer_secret,
+                _woo_faults(faults).wrap,
+                Malformer.configured(faults, "woocommerce", data_dir),
+            ),
+            *stripe_routes(
+                data_dir,
+                stripe_key,
+                _stripe_faults(faults).wrap,
+                Malformer.configured(faults, "stripe", data_dir),
+            ),
+            *zendesk_routes(
+                data_dir,
+                zendesk_email,
+                zendesk_token,
+                _zendesk_faults(faults).wrap,
+                Malformer.configured(faults, "zendesk", data_dir),
+            ),
         ],
     )
 

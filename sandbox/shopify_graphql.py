@@ -2,7 +2,11 @@
 
 Behaviour copied from the public contract: `X-Shopify-Access-Token` auth, page size <= 250,
 opaque cursors, search syntax in `query`, `extensions.cost` on every answer and THROTTLED
-errors (HTTP 200) when the leaky bucket runs dry.
+errors (HTTP 200) when the leaky bucket runs dry. Orders carry their refunds (a list, as in
+Shopify) and fulfillment orders (a connection); see `shopify_refunds` and
+`shopify_fulfillment_orders` for where they come from. Known differences: `fullyPaid` is true only
+for PAID and PARTIALLY_REFUNDED orders; `fulfillmentOrders(displayable:)` changes nothing (no
+fulfillment order is ever merged or moved away, so none is hidden).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from starlette.responses import JSONResponse, Response
 from sandbox.query_cost import MAX_PAGE_SIZE, LeakyBucket, PageSizeError, actual_cost, requested_cost
 from sandbox.relay import CursorError, paginate
 from sandbox.search_query import SearchSyntaxError, parse_search
+from sandbox.shopify_fulfillment_orders import fulfillment_order_nodes, load_parcels
+from sandbox.shopify_refunds import effective_order, effective_orders
 from sandbox.shopify_schema import SDL
 from sandbox.world import WorldMissingError, opened
 
@@ -101,19 +107,39 @@ def _placeholders(values: list[int]) -> str:
     return ",".join("?" * len(values))
 
 
+def _grouped(conn: sqlite3.Connection, sql: str, ids: list[int], column: str) -> dict[int, list[sqlite3.Row]]:
+    grouped: dict[int, list[sqlite3.Row]] = defaultdict(list)
+    if ids:
+        for child in conn.execute(sql.format(marks=_placeholders(ids)), ids):
+            grouped[child[column]].append(child)
+    return grouped
+
+
 def load_order_nodes(conn: sqlite3.Connection, rows: list[Any]) -> list[dict[str, Any]]:
-    """Order objects with their children, loaded in one query per child table."""
+    """Order objects (from rows as served, see `effective_orders`) with their children, loaded in one
+    query per child table."""
     ids = [r["id"] for r in rows]
     if not ids:
         return []
     children: dict[str, dict[int, list[sqlite3.Row]]] = {}
-    for table in ("line_items", "transactions", "fulfillments"):
-        grouped: dict[int, list[sqlite3.Row]] = defaultdict(list)
-        for child in conn.execute(
-            f"SELECT * FROM {table} WHERE order_id IN ({_placeholders(ids)}) ORDER BY id", ids
-        ):
-            grouped[child["order_id"]].append(child)
-        children[table] = grouped
+    for table in ("line_items", "transactions", "fulfillments", "shopify_refund_transactions"):
+        children[table] = _grouped(
+            conn, f"SELECT * FROM {table} WHERE order_id IN ({{marks}}) ORDER BY id", ids, "order_id"
+        )
+    refunds = _grouped(
+        conn,
+        "SELECT * FROM shopify_refunds WHERE order_id IN ({marks}) ORDER BY created_at, id",
+        ids,
+        "order_id",
+    )
+    refund_ids = [r["id"] for group in refunds.values() for r in group]
+    refund_lines = _grouped(
+        conn,
+        "SELECT * FROM shopify_refund_line_items WHERE refund_id IN ({marks}) ORDER BY id",
+        refund_ids,
+        "refund_id",
+    )
+    parcels = load_parcels(conn, ids)
     customer_ids = sorted({r["customer_id"] for r in rows if r["customer_id"] is not None})
     customers = {
         c["id"]: c
@@ -121,16 +147,77 @@ def load_order_nodes(conn: sqlite3.Connection, rows: list[Any]) -> list[dict[str
             f"SELECT * FROM customers WHERE id IN ({_placeholders(customer_ids)})", customer_ids
         )
     }
-    return [
-        _order_node(
+    nodes = []
+    for r in rows:
+        node = _order_node(
             r,
             children["line_items"][r["id"]],
-            children["transactions"][r["id"]],
+            children["transactions"][r["id"]] + children["shopify_refund_transactions"][r["id"]],
             children["fulfillments"][r["id"]],
             customers.get(r["customer_id"]),
         )
-        for r in rows
-    ]
+        node["_refunds"] = _refund_nodes(node, refunds[r["id"]], refund_lines)
+        node["totalRefundedSet"] = money_bag(
+            str(sum((Decimal(f["amount"]) for f in refunds[r["id"]]), Decimal("0.00")))
+        )
+        node["_fulfillment_orders"] = fulfillment_order_nodes(
+            r, node["_line_items"], children["fulfillments"][r["id"]], parcels[r["id"]]
+        )
+        nodes.append(node)
+    return nodes
+
+
+def _transaction(t: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": gid("OrderTransaction", t["id"]),
+        "_id": t["id"],
+        "kind": t["kind"],
+        "status": t["status"],
+        "gateway": t["gateway"],
+        "test": False,
+        "createdAt": t["created_at"],
+        "processedAt": t["processed_at"],
+        "amountSet": money_bag(t["amount"]),
+    }
+
+
+def _refund_nodes(
+    order: dict[str, Any], refunds: list[sqlite3.Row], lines: dict[int, list[sqlite3.Row]]
+) -> list[dict[str, Any]]:
+    """Refund objects of one order; their transactions and line items are the order's own objects."""
+    transactions = {t["_id"]: t for t in order["_transactions"]}
+    items = {li["_id"]: li for li in order["_line_items"]}
+    nodes = []
+    for refund in refunds:
+        refund_lines = []
+        for line in lines[refund["id"]]:
+            item = items[line["line_item_id"]]
+            refund_lines.append(
+                {
+                    "id": gid("RefundLineItem", line["id"]),
+                    "_id": line["id"],
+                    "lineItem": item,
+                    "quantity": line["quantity"],
+                    "restockType": line["restock_type"],
+                    "restocked": line["restock_type"] in ("CANCEL", "RETURN"),
+                    "priceSet": item["originalUnitPriceSet"],
+                    "subtotalSet": money_bag(line["subtotal"]),
+                }
+            )
+        transaction = transactions.get(refund["transaction_id"])
+        nodes.append(
+            {
+                "id": gid("Refund", refund["id"]),
+                "legacyResourceId": str(refund["id"]),
+                "createdAt": refund["created_at"],
+                "updatedAt": refund["created_at"],
+                "note": refund["note"],
+                "totalRefundedSet": money_bag(refund["amount"]),
+                "_line_items": refund_lines,
+                "_transactions": [transaction] if transaction is not None else [],
+            }
+        )
+    return nodes
 
 
 def _address(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -213,7 +300,7 @@ def _order_node(
         "presentmentCurrencyCode": row["currency"],
         "displayFinancialStatus": row["financial_status"],
         "displayFulfillmentStatus": row["fulfillment_status"],
-        "fullyPaid": row["financial_status"] == "PAID",
+        "fullyPaid": row["financial_status"] in ("PAID", "PARTIALLY_REFUNDED"),
         "totalPriceSet": money_bag(row["total"]),
         "subtotalPriceSet": money_bag(row["subtotal"]),
         "totalShippingPriceSet": money_bag(row["shipping"]),
@@ -223,19 +310,7 @@ def _order_node(
         "shippingAddress": address,
         "billingAddress": dict(address),
         "_line_items": [_line_item(li) for li in line_items],
-        "_transactions": [
-            {
-                "id": gid("OrderTransaction", t["id"]),
-                "kind": t["kind"],
-                "status": t["status"],
-                "gateway": t["gateway"],
-                "test": False,
-                "createdAt": t["created_at"],
-                "processedAt": t["processed_at"],
-                "amountSet": money_bag(t["amount"]),
-            }
-            for t in transactions
-        ],
+        "_transactions": [_transaction(t) for t in transactions],
         "_fulfillments": [
             {
                 "id": gid("Fulfillment", f["id"]),
@@ -275,8 +350,7 @@ def resolve_orders(
     context: RequestContext = info.context
     try:
         search = parse_search(query)
-        rows = [dict(r) for r in context.conn.execute("SELECT * FROM orders")]
-        rows = [r for r in rows if search.matches(r)]
+        rows = [r for r in effective_orders(context.conn) if search.matches(r)]
     except SearchSyntaxError as exc:
         raise GraphQLError(str(exc)) from exc
     if query:
@@ -306,35 +380,44 @@ def resolve_order(_root: object, info: Any, id: str) -> dict[str, Any] | None:
     if match is None:
         raise GraphQLError(f"Invalid global id '{id}'")
     conn = info.context.conn
-    row = conn.execute("SELECT * FROM orders WHERE id = ?", (int(match.group(1)),)).fetchone()
+    row = effective_order(conn, int(match.group(1)))
     return None if row is None else load_order_nodes(conn, [row])[0]
 
 
-def resolve_line_items(
-    order: dict[str, Any],
-    _info: Any,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-    reverse: bool = False,
-) -> dict[str, Any]:
-    """Order.lineItems connection."""
-    _page_args(first, last)
-    try:
-        page = paginate(
-            order["_line_items"],
-            lambda li: (li["_id"], li["_id"]),
-            int,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            reverse=reverse,
-        )
-    except CursorError as exc:
-        raise GraphQLError(str(exc)) from exc
-    return page.connection(lambda li: li)
+def child_connection(key: str) -> Callable[..., dict[str, Any]]:
+    """Resolver for a connection over the parent's `key` list (objects with a numeric `_id`, in id
+    order), e.g. Order.lineItems or FulfillmentOrder.lineItems."""
+
+    def resolve(
+        parent: dict[str, Any],
+        _info: Any,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        reverse: bool = False,
+        **_filters: Any,
+    ) -> dict[str, Any]:
+        _page_args(first, last)
+        try:
+            page = paginate(
+                parent[key],
+                lambda child: (child["_id"], child["_id"]),
+                int,
+                first=first,
+                after=after,
+                last=last,
+                before=before,
+                reverse=reverse,
+            )
+        except CursorError as exc:
+            raise GraphQLError(str(exc)) from exc
+        return page.connection(lambda child: child)
+
+    return resolve
+
+
+resolve_line_items = child_connection("_line_items")
 
 
 def _limited(items: list[Any], first: int | None) -> list[Any]:
@@ -364,6 +447,15 @@ def build_shopify_schema() -> GraphQLSchema:
     schema.get_type("Fulfillment").fields["trackingInfo"].resolve = (  # type: ignore[union-attr]
         lambda f, _info, first=None: _limited(f["_tracking"], first)
     )
+    order.fields["refunds"].resolve = (  # type: ignore[union-attr]
+        lambda o, _info, first=None: _limited(o["_refunds"], first)
+    )
+    order.fields["fulfillmentOrders"].resolve = child_connection("_fulfillment_orders")  # type: ignore[union-attr]
+    refund = schema.get_type("Refund")
+    refund.fields["refundLineItems"].resolve = child_connection("_line_items")  # type: ignore[union-attr]
+    refund.fields["transactions"].resolve = child_connection("_transactions")  # type: ignore[union-attr]
+    fulfillment_order = schema.get_type("FulfillmentOrder")
+    fulfillment_order.fields["lineItems"].resolve = child_connection("_line_items")  # type: ignore[union-attr]
     return schema
 
 

@@ -39,6 +39,15 @@ enum OrderTransactionStatus { AWAITING_RESPONSE ERROR FAILURE PENDING SUCCESS UN
 
 enum FulfillmentStatus { CANCELLED ERROR FAILURE OPEN PENDING SUCCESS }
 
+enum RefundLineItemRestockType { CANCEL LEGACY_RESTOCK NO_RESTOCK RETURN }
+
+enum FulfillmentOrderStatus { CANCELLED CLOSED INCOMPLETE IN_PROGRESS ON_HOLD OPEN SCHEDULED }
+
+enum FulfillmentOrderRequestStatus {
+  ACCEPTED CANCELLATION_ACCEPTED CANCELLATION_REJECTED CANCELLATION_REQUESTED
+  CLOSED REJECTED SUBMITTED UNSUBMITTED
+}
+
 type MoneyV2 {
   amount: Decimal!
   currencyCode: CurrencyCode!
@@ -128,6 +137,126 @@ type OrderTransaction {
   amountSet: MoneyBag!
 }
 
+type OrderTransactionEdge {
+  cursor: String!
+  node: OrderTransaction!
+}
+
+type OrderTransactionConnection {
+  edges: [OrderTransactionEdge!]!
+  nodes: [OrderTransaction!]!
+  pageInfo: PageInfo!
+}
+
+type RefundLineItem {
+  id: ID!
+  lineItem: LineItem!
+  quantity: Int!
+  restockType: RefundLineItemRestockType!
+  restocked: Boolean!
+  priceSet: MoneyBag!
+  subtotalSet: MoneyBag!
+}
+
+type RefundLineItemEdge {
+  cursor: String!
+  node: RefundLineItem!
+}
+
+type RefundLineItemConnection {
+  edges: [RefundLineItemEdge!]!
+  nodes: [RefundLineItem!]!
+  pageInfo: PageInfo!
+}
+
+type Refund {
+  id: ID!
+  legacyResourceId: UnsignedInt64!
+  createdAt: DateTime
+  updatedAt: DateTime!
+  note: String
+  totalRefundedSet: MoneyBag!
+  refundLineItems(
+    first: Int
+    after: String
+    last: Int
+    before: String
+    reverse: Boolean = false
+  ): RefundLineItemConnection!
+  transactions(
+    first: Int
+    after: String
+    last: Int
+    before: String
+    reverse: Boolean = false
+  ): OrderTransactionConnection!
+}
+
+type Location {
+  id: ID!
+  legacyResourceId: UnsignedInt64!
+  name: String!
+}
+
+type FulfillmentOrderAssignedLocation {
+  name: String!
+  address1: String
+  city: String
+  zip: String
+  countryCode: CountryCode!
+  location: Location
+}
+
+type FulfillmentOrderLineItem {
+  id: ID!
+  sku: String
+  productTitle: String!
+  totalQuantity: Int!
+  remainingQuantity: Int!
+  lineItem: LineItem!
+}
+
+type FulfillmentOrderLineItemEdge {
+  cursor: String!
+  node: FulfillmentOrderLineItem!
+}
+
+type FulfillmentOrderLineItemConnection {
+  edges: [FulfillmentOrderLineItemEdge!]!
+  nodes: [FulfillmentOrderLineItem!]!
+  pageInfo: PageInfo!
+}
+
+type FulfillmentOrder {
+  id: ID!
+  status: FulfillmentOrderStatus!
+  requestStatus: FulfillmentOrderRequestStatus!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  fulfillAt: DateTime
+  orderId: ID!
+  orderName: String!
+  assignedLocation: FulfillmentOrderAssignedLocation!
+  lineItems(
+    first: Int
+    after: String
+    last: Int
+    before: String
+    reverse: Boolean = false
+  ): FulfillmentOrderLineItemConnection!
+}
+
+type FulfillmentOrderEdge {
+  cursor: String!
+  node: FulfillmentOrder!
+}
+
+type FulfillmentOrderConnection {
+  edges: [FulfillmentOrderEdge!]!
+  nodes: [FulfillmentOrder!]!
+  pageInfo: PageInfo!
+}
+
 type FulfillmentTrackingInfo {
   company: String
   number: String
@@ -182,6 +311,16 @@ type Order {
   ): LineItemConnection!
   transactions(first: Int): [OrderTransaction!]!
   fulfillments(first: Int): [Fulfillment!]!
+  totalRefundedSet: MoneyBag!
+  refunds(first: Int): [Refund!]!
+  fulfillmentOrders(
+    first: Int
+    after: String
+    last: Int
+    before: String
+    reverse: Boolean = false
+    displayable: Boolean = false
+  ): FulfillmentOrderConnection!
 }
 
 type OrderEdge {

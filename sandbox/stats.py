@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.bookings import normalise_reference
+from sandbox.faults import FAULT_SYSTEMS
+from sandbox.shopify_fulfillment_orders import count_by_status
+from sandbox.shopify_refunds import effective_orders
 from sandbox.timeutil import to_iso
 from sandbox.world import opened, upgrade_world, world_now
 from sandbox.zendesk_tickets import state_at
@@ -87,9 +90,17 @@ def _warehouses(conn: sqlite3.Connection) -> dict[str, int]:
     }
 
 
+def _faults(conn: sqlite3.Connection) -> dict[str, Any]:
+    served = dict.fromkeys(FAULT_SYSTEMS, 0)
+    for row in conn.execute("SELECT system, COUNT(*) AS n FROM malformed_served GROUP BY system"):
+        served[row["system"]] = int(row["n"])
+    return {"malformed_served": served}
+
+
 def world_stats(data_dir: Path) -> dict[str, Any]:
-    """Counts for the Shopify, Click & Drop, WooCommerce and Stripe sides of the world, and for the
-    helpdesk (Zendesk), the carrier's trackers (EasyPost) and the warehouses' file feeds."""
+    """Counts for the Shopify, Click & Drop, WooCommerce and Stripe sides of the world, for the
+    helpdesk (Zendesk), the carrier's trackers (EasyPost) and the warehouses' file feeds, and the
+    malformed records running servers handed out (distinct records per system)."""
     upgrade_world(Path(data_dir))  # a world from before the newer systems reports them empty
     with opened(Path(data_dir)) as conn:
 
@@ -103,11 +114,15 @@ def world_stats(data_dir: Path) -> dict[str, Any]:
             return {r["k"]: r["n"] for r in rows}
 
         per_order, unmatched = _bookings_per_order(conn)
+        served = effective_orders(conn)  # financial status as served, refunds included
+        by_fulfillment_order = count_by_status(served)
         return {
             "clock": {"now": to_iso(world_now(conn))},
             "shopify": {
                 "orders_total": scalar("SELECT COUNT(*) FROM orders"),
-                "orders_by_financial_status": grouped("financial_status"),
+                "orders_by_financial_status": dict(
+                    sorted(Counter(o["financial_status"] for o in served).items())
+                ),
                 "orders_by_fulfillment_status": grouped("fulfillment_status"),
                 "orders_cancelled": scalar("SELECT COUNT(*) FROM orders WHERE cancelled_at IS NOT NULL"),
                 "orders_paid_open_address_valid": scalar(
@@ -115,6 +130,12 @@ def world_stats(data_dir: Path) -> dict[str, Any]:
                     " AND address_valid = 1 AND fulfillment_status = 'UNFULFILLED'"
                 ),
                 "orders_address_invalid": scalar("SELECT COUNT(*) FROM orders WHERE address_valid = 0"),
+                "refunds_total": scalar("SELECT COUNT(*) FROM shopify_refunds"),
+                "orders_partially_refunded": sum(
+                    1 for o in served if o["financial_status"] == "PARTIALLY_REFUNDED"
+                ),
+                "fulfillment_orders_total": sum(by_fulfillment_order.values()),
+                "fulfillment_orders_by_status": by_fulfillment_order,
             },
             "click_and_drop": {
                 "bookings_accepted": scalar("SELECT COUNT(*) FROM bookings"),
@@ -138,6 +159,7 @@ def world_stats(data_dir: Path) -> dict[str, Any]:
             "zendesk": _zendesk(conn),
             "easypost": _easypost(conn),
             "warehouses": _warehouses(conn),
+            "faults": _faults(conn),
         }
 
 

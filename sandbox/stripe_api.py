@@ -4,7 +4,8 @@ Copied from the public contract: secret-key auth (Bearer, or Basic with the key 
 events newest first, cursor paging with `starting_after`/`ending_before` and `has_more`, `created`
 range filters in unix seconds, `type` (with `*` wildcards) or `types[]`, events older than 30 days
 no longer listed, and Stripe's `{"error": {...}}` bodies. Known differences: no `expand`, no
-`delivery_success`, and an unknown cursor id is a 400 `resource_missing`.
+`delivery_success`, and an unknown cursor id is a 400 `resource_missing`; events that break the
+documented shape only come from `malformed_every` (see `malformed`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import binascii
 import itertools
 import json
 import re
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.malformed import Malformer
 from sandbox.stable_ids import opaque
 from sandbox.stripe_events import API_VERSION, unix
 from sandbox.world import WorldMissingError, opened, world_now
@@ -147,7 +150,18 @@ def parse_event_query(params: QueryParams) -> EventQuery:
     )
 
 
-def list_events(data_dir: Path, query: EventQuery) -> dict[str, Any]:
+def _events(
+    conn: sqlite3.Connection, rows: list[sqlite3.Row], malformed: Malformer | None
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """Event bodies of `rows` (seq, body_json), the chosen ones broken if `malformed`."""
+    bodies = [json.loads(r["body_json"]) for r in rows]
+    if malformed is None:
+        return bodies, []
+    broken = malformed.apply(conn, [(r["seq"], b["id"], b) for r, b in zip(rows, bodies, strict=True)])
+    return bodies, broken
+
+
+def list_events(data_dir: Path, query: EventQuery, malformed: Malformer | None = None) -> dict[str, Any]:
     """One page of the list object, newest first."""
     with opened(data_dir) as conn:
         clauses = ["created >= ?"]
@@ -178,33 +192,44 @@ def list_events(data_dir: Path, query: EventQuery) -> dict[str, Any]:
             values += [row["created"], row["created"], row["seq"]]
         direction = "ASC" if newer else "DESC"
         rows = conn.execute(
-            f"SELECT body_json FROM stripe_events WHERE {' AND '.join(clauses)}"
+            f"SELECT seq, body_json FROM stripe_events WHERE {' AND '.join(clauses)}"
             f" ORDER BY created {direction}, seq {direction} LIMIT ?",
             [*values, query.limit + 1],
         ).fetchall()
-    page = rows[: query.limit]
-    if newer:
-        page.reverse()
+        page = rows[: query.limit]
+        if newer:
+            page.reverse()
+        data, broken = _events(conn, page, malformed)
+    if malformed is not None:
+        malformed.log(broken)
     return {
         "object": "list",
-        "data": [json.loads(r["body_json"]) for r in page],
+        "data": data,
         "has_more": len(rows) > query.limit,
         "url": "/v1/events",
     }
 
 
-def get_event(data_dir: Path, event_id: str) -> dict[str, Any] | None:
+def get_event(data_dir: Path, event_id: str, malformed: Malformer | None = None) -> dict[str, Any] | None:
     """One event still within the retention window, or None."""
     with opened(data_dir) as conn:
         row = conn.execute(
-            "SELECT body_json FROM stripe_events WHERE id = ? AND created >= ?",
+            "SELECT seq, body_json FROM stripe_events WHERE id = ? AND created >= ?",
             (event_id, unix(world_now(conn)) - RETENTION_SECONDS),
         ).fetchone()
-    return None if row is None else json.loads(row["body_json"])
+        if row is None:
+            return None
+        data, broken = _events(conn, [row], malformed)
+    if malformed is not None:
+        malformed.log(broken)
+    return data[0]
 
 
-def stripe_routes(data_dir: Path, api_key: str, wrap: Callable[[Endpoint], Endpoint]) -> list[Route]:
-    """Routes under /v1; `wrap` puts the fault injector in front of every endpoint."""
+def stripe_routes(
+    data_dir: Path, api_key: str, wrap: Callable[[Endpoint], Endpoint], malformed: Malformer | None = None
+) -> list[Route]:
+    """Routes under /v1; `wrap` puts the fault injector in front of every endpoint, `malformed` breaks
+    the chosen events."""
 
     def denied(request: Request) -> Response | None:
         presented = _presented_key(request)
@@ -231,7 +256,7 @@ def stripe_routes(data_dir: Path, api_key: str, wrap: Callable[[Endpoint], Endpo
             return refused
         try:
             query = parse_event_query(request.query_params)
-            return stripe_response(await run_in_threadpool(list_events, data_dir, query))
+            return stripe_response(await run_in_threadpool(list_events, data_dir, query, malformed))
         except StripeError as exc:
             return stripe_response(exc.body, exc.status)
         except WorldMissingError:
@@ -243,7 +268,7 @@ def stripe_routes(data_dir: Path, api_key: str, wrap: Callable[[Endpoint], Endpo
             return refused
         event_id = request.path_params["event_id"]
         try:
-            found = await run_in_threadpool(get_event, data_dir, event_id)
+            found = await run_in_threadpool(get_event, data_dir, event_id, malformed)
         except WorldMissingError:
             return world_missing()
         if found is None:

@@ -6,7 +6,8 @@ Copied from the public contract: consumer key/secret auth (HTTP Basic or query p
 `dates_are_gmt` is set. Known differences: plain-HTTP Basic auth is accepted (real WooCommerce
 insists on OAuth 1.0a without TLS); filter values with an explicit offset are compared as instants
 (WordPress re-reads them in the column's timezone); `orderby` include/title/slug sort by id; other
-parameters (search, product, dp, _fields...) are ignored; 429s and 5xx only come from injected faults.
+parameters (search, product, dp, _fields...) are ignored; 429s and 5xx only come from injected faults,
+and orders that break the documented shape only from `malformed_every` (see `malformed`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.malformed import Malformer
 from sandbox.timeutil import LONDON, parse_iso, to_iso
 from sandbox.woo_resources import API_BASE, load_items, load_refunds, render_note, render_order, render_refund
 from sandbox.world import WorldMissingError, opened
@@ -227,8 +229,10 @@ def _where(query: OrderQuery) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", values
 
 
-def list_orders(data_dir: Path, query: OrderQuery, site: str) -> tuple[list[dict[str, Any]], int]:
-    """One page of orders and the total matching."""
+def list_orders(
+    data_dir: Path, query: OrderQuery, site: str, malformed: Malformer | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of orders and the total matching (the chosen ones broken if `malformed`)."""
     where, values = _where(query)
     direction = "ASC" if query.order == "asc" else "DESC"
     column = _SORT_COLUMNS.get(query.orderby)
@@ -242,18 +246,36 @@ def list_orders(data_dir: Path, query: OrderQuery, site: str) -> tuple[list[dict
         ).fetchall()
         ids = [r["id"] for r in rows]
         items, refunds = load_items(conn, ids), load_refunds(conn, ids)
-    return [render_order(r, items[r["id"]], refunds[r["id"]], site) for r in rows], total
+        body = [render_order(r, items[r["id"]], refunds[r["id"]], site) for r in rows]
+        broken = _malform(conn, malformed, body)
+    if malformed is not None:
+        malformed.log(broken)
+    return body, total
 
 
-def get_order(data_dir: Path, order_id: int, site: str) -> dict[str, Any] | None:
+def get_order(
+    data_dir: Path, order_id: int, site: str, malformed: Malformer | None = None
+) -> dict[str, Any] | None:
     """One order, or None."""
     with opened(data_dir) as conn:
         row = conn.execute("SELECT * FROM woo_orders WHERE id = ?", (order_id,)).fetchone()
         if row is None:
             return None
-        return render_order(
+        body = render_order(
             row, load_items(conn, [order_id])[order_id], load_refunds(conn, [order_id])[order_id], site
         )
+        broken = _malform(conn, malformed, [body])
+    if malformed is not None:
+        malformed.log(broken)
+    return body
+
+
+def _malform(
+    conn: sqlite3.Connection, malformed: Malformer | None, orders: list[dict[str, Any]]
+) -> list[tuple[str, str]]:
+    if malformed is None:
+        return []
+    return malformed.apply(conn, [(o["id"], str(o["id"]), o) for o in orders])
 
 
 def _order_exists(conn: sqlite3.Connection, order_id: int) -> bool:
@@ -327,9 +349,14 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def woocommerce_routes(
-    data_dir: Path, consumer_key: str, consumer_secret: str, wrap: Callable[[Endpoint], Endpoint]
+    data_dir: Path,
+    consumer_key: str,
+    consumer_secret: str,
+    wrap: Callable[[Endpoint], Endpoint],
+    malformed: Malformer | None = None,
 ) -> list[Route]:
-    """Routes under /wp-json; `wrap` puts the fault injector in front of every endpoint."""
+    """Routes under /wp-json; `wrap` puts the fault injector in front of every endpoint, `malformed`
+    breaks the chosen orders."""
 
     def denied(request: Request, listing: bool) -> Response | None:
         key, secret = _credentials(request)
@@ -355,7 +382,7 @@ def woocommerce_routes(
         except InvalidParams as exc:
             return exc.response()
         try:
-            body, total = await run_in_threadpool(list_orders, data_dir, query, site(request))
+            body, total = await run_in_threadpool(list_orders, data_dir, query, site(request), malformed)
         except WorldMissingError:
             return world_missing()
         return _paged(request, body, total, query.page, query.per_page)
@@ -366,7 +393,7 @@ def woocommerce_routes(
             return refused
         try:
             body = await run_in_threadpool(
-                get_order, data_dir, request.path_params["order_id"], site(request)
+                get_order, data_dir, request.path_params["order_id"], site(request), malformed
             )
         except WorldMissingError:
             return world_missing()

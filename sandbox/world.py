@@ -181,6 +181,41 @@ CREATE TABLE IF NOT EXISTS zendesk_tickets (
 );
 """
 
+# Shopify refunds (cancellations after capture, returns received) and the order fields they change.
+# Kept out of `orders`/`transactions` so the content of those tables for a seed stays what it was: an
+# order's refund-era financial status and updatedAt are served from `shopify_order_overrides`.
+AFTERSALES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS shopify_refunds (
+    id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL REFERENCES orders(id), source TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL, note TEXT, amount TEXT NOT NULL, transaction_id INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS shopify_refunds_order ON shopify_refunds(order_id);
+CREATE TABLE IF NOT EXISTS shopify_refund_line_items (
+    id INTEGER PRIMARY KEY, refund_id INTEGER NOT NULL REFERENCES shopify_refunds(id),
+    line_item_id INTEGER NOT NULL, quantity INTEGER NOT NULL, restock_type TEXT NOT NULL,
+    subtotal TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS shopify_refund_line_items_refund ON shopify_refund_line_items(refund_id);
+CREATE TABLE IF NOT EXISTS shopify_refund_transactions (
+    id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL REFERENCES orders(id), kind TEXT NOT NULL,
+    status TEXT NOT NULL, gateway TEXT NOT NULL, amount TEXT NOT NULL,
+    created_at TEXT NOT NULL, processed_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS shopify_refund_transactions_order ON shopify_refund_transactions(order_id);
+CREATE TABLE IF NOT EXISTS shopify_order_overrides (
+    order_id INTEGER PRIMARY KEY REFERENCES orders(id), financial_status TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
+# Records a running server broke on purpose (`FaultConfig.malformed_every`), one row per record.
+FAULT_LOG_SCHEMA = """
+CREATE TABLE IF NOT EXISTS malformed_served (
+    system TEXT NOT NULL, record_id TEXT NOT NULL, shape TEXT NOT NULL, first_served_at TEXT NOT NULL,
+    PRIMARY KEY (system, record_id)
+);
+"""
+
 # Id ranges look like real platform ids and never overlap, so a mixed-up id is obvious.
 ID_BASES = {
     "orders": 5_810_000_000_000,
@@ -188,6 +223,9 @@ ID_BASES = {
     "line_items": 14_600_000_000_000,
     "transactions": 6_930_000_000_000,
     "fulfillments": 5_290_000_000_000,
+    "shopify_refunds": 9_870_000_000_000,
+    "shopify_refund_line_items": 4_410_000_000_000,
+    "shopify_refund_transactions": 6_935_000_000_000,
 }
 FIRST_ORDER_NUMBER = 1001
 FIRST_BOOKING_IDENTIFIER = 500_001
@@ -235,21 +273,28 @@ def create_world_file(data_dir: Path) -> sqlite3.Connection:
     conn.executescript(SCHEMA)
     conn.executescript(CHANNEL_SCHEMA)
     conn.executescript(LOGISTICS_SCHEMA)
+    conn.executescript(AFTERSALES_SCHEMA)
+    conn.executescript(FAULT_LOG_SCHEMA)
     return conn
 
 
 def upgrade_world(data_dir: Path) -> bool:
-    """Add the channel and logistics tables to a world generated before they existed; False if there
-    is no world."""
+    """Add the channel, logistics, after-sales and fault-log tables to a world generated before they
+    existed; False if there is no world."""
     if not world_exists(data_dir):
         return False
     conn = connect(data_dir)
     try:
-        conn.executescript(CHANNEL_SCHEMA)
-        conn.executescript(LOGISTICS_SCHEMA)
+        upgrade_schema(conn)
     finally:
         conn.close()
     return True
+
+
+def upgrade_schema(conn: sqlite3.Connection) -> None:
+    """Create every table added after the first release that `conn`'s world still lacks (idempotent)."""
+    for script in (CHANNEL_SCHEMA, LOGISTICS_SCHEMA, AFTERSALES_SCHEMA, FAULT_LOG_SCHEMA):
+        conn.executescript(script)
 
 
 @contextmanager

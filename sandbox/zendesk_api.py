@@ -11,7 +11,8 @@ only tickets updated since. Auth is HTTP Basic `{email}/token:{api_token}`, else
 (base64 of `<unix>.0||<id>|`, which is what Zendesk's look like); `before_cursor` names the position
 the page started from and reads forward, not backwards; `include`/`exclude_deleted` are accepted and
 ignored (no sideloads, no deleted tickets); 400 bodies are `{"error": "InvalidValue", "description"}`
-in the sandbox's words; 429s and 5xx only come from injected faults.
+in the sandbox's words; 429s and 5xx only come from injected faults, tickets that break the documented
+shape only from `malformed_every` (see `malformed`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.malformed import Malformer
 from sandbox.stripe_events import unix
 from sandbox.timeutil import parse_iso
 from sandbox.world import WorldMissingError, opened, world_now
@@ -83,8 +85,10 @@ def export_tickets(
     cursor: str | None,
     per_page: str | None,
     base_url: str,
+    malformed: Malformer | None = None,
 ) -> dict[str, Any]:
-    """One page of the export; raises ZendeskError for bad parameters."""
+    """One page of the export (the chosen tickets broken if `malformed`); raises ZendeskError for bad
+    parameters."""
     size = MAX_PER_PAGE
     if per_page not in (None, ""):
         if not re.fullmatch(r"\d+", per_page.strip()) or int(per_page) < 1:
@@ -103,22 +107,32 @@ def export_tickets(
         else:
             raise _invalid("Either start_time or cursor is required.")
         rows = conn.execute("SELECT * FROM zendesk_tickets ORDER BY id").fetchall()
-    listed = []
-    for row in rows:
-        state = state_at(row, cutoff)
-        if state is None:
-            continue
-        key = (unix(parse_iso(state[1])), row["id"])
-        if key > position:
-            listed.append((key, row))
-    listed.sort(key=lambda item: item[0])
-    page = listed[:size]
+        listed = []
+        for row in rows:
+            state = state_at(row, cutoff)
+            if state is None:
+                continue
+            key = (unix(parse_iso(state[1])), row["id"])
+            if key > position:
+                listed.append((key, row))
+        listed.sort(key=lambda item: item[0])
+        page = listed[:size]
+        tickets = [render_ticket(row, cutoff, base_url) for _, row in page]
+        broken = (
+            malformed.apply(
+                conn, [(row["id"], str(row["id"]), t) for (_, row), t in zip(page, tickets, strict=True)]
+            )
+            if malformed is not None
+            else []
+        )
+    if malformed is not None:
+        malformed.log(broken)
     after = page[-1][0] if page else position
     after_cursor = encode_cursor(after)
     extra = {"per_page": str(size)} if per_page not in (None, "") else {}
     before_cursor = encode_cursor(position) if cursor else None
     return {
-        "tickets": [render_ticket(row, cutoff, base_url) for _, row in page],
+        "tickets": tickets,
         "after_url": f"{base_url}{EXPORT_PATH}?{urlencode({'cursor': after_cursor, **extra})}",
         "after_cursor": after_cursor,
         "before_url": (
@@ -143,9 +157,14 @@ def _presented(request: Request) -> tuple[str, str] | None:
 
 
 def zendesk_routes(
-    data_dir: Path, email: str, api_token: str, wrap: Callable[[Endpoint], Endpoint]
+    data_dir: Path,
+    email: str,
+    api_token: str,
+    wrap: Callable[[Endpoint], Endpoint],
+    malformed: Malformer | None = None,
 ) -> list[Route]:
-    """Routes under /api/v2; `wrap` puts the fault injector in front of every endpoint."""
+    """Routes under /api/v2; `wrap` puts the fault injector in front of every endpoint, `malformed`
+    breaks the chosen tickets."""
 
     def denied(request: Request) -> Response | None:
         if _presented(request) == (f"{email}/token", api_token):
@@ -165,6 +184,7 @@ def zendesk_routes(
                 params.get("cursor"),
                 params.get("per_page"),
                 str(request.base_url).rstrip("/"),
+                malformed,
             )
         except ZendeskError as exc:
             return zendesk_response(exc.body, exc.status)

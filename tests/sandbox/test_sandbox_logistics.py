@@ -52,7 +52,8 @@ def test_same_seed_and_now_give_the_same_logistics(tmp_path: Path) -> None:
 def test_stats_only_gain_keys(shared_world: Path) -> None:
     stats = world_stats(shared_world)
     assert set(stats) == {
-        "clock", "shopify", "click_and_drop", "woocommerce", "stripe", "zendesk", "easypost", "warehouses"
+        "clock", "shopify", "click_and_drop", "woocommerce", "stripe", "zendesk", "easypost", "warehouses",
+        "faults",
     }  # fmt: skip
     assert set(stats["zendesk"]) == {"tickets_total", "tickets_by_reason", "tickets_by_status"}
     assert set(stats["easypost"]) == {

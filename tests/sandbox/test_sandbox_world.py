@@ -38,6 +38,10 @@ def test_stats_shape(shared_world: Path) -> None:
         "orders_cancelled",
         "orders_paid_open_address_valid",
         "orders_address_invalid",
+        "refunds_total",
+        "orders_partially_refunded",
+        "fulfillment_orders_total",
+        "fulfillment_orders_by_status",
     }
     assert set(stats["click_and_drop"]) == {
         "bookings_accepted",
