@@ -2,15 +2,18 @@
 
 Real APIs occasionally hand out records that break their own documentation (an order
 dated "0000-00-00", an event without a timestamp). A source adds ``quarantine_invalid``
-as a processing step: a record its check rejects is written to the source's
-``quarantine`` table with the reason and the raw record, and everything else loads.
+as a yield-map step (it must yield items one by one: a table mark inside a page list is
+not honoured): a record its check rejects is written to the source's ``quarantine``
+table with the reason and the raw record, and everything else loads. A source with an
+incremental cursor must include records whose cursor is missing
+(``on_cursor_value_missing="include"``), since the cursor step runs after this one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -31,13 +34,14 @@ QUARANTINE_HINTS = dlt.mark.make_hints(
 Check = Callable[[dict[str, Any]], str | None]
 
 
-def quarantine_invalid(resource: str, check: Check, id_field: str = "id") -> Callable[[Any], Any]:
-    """A map step: records ``check`` rejects go to ``quarantine`` (keeping ``id_field`` for child lookups)."""
+def quarantine_invalid(resource: str, check: Check, id_field: str = "id") -> Callable[[Any], Iterator[Any]]:
+    """A yield-map step: records ``check`` rejects go to ``quarantine`` (keeping ``id_field``)."""
 
-    def step(record: Any) -> Any:
+    def step(record: Any) -> Iterator[Any]:
         reason = check(record) if isinstance(record, dict) else "record is not a JSON object"
         if reason is None:
-            return record
+            yield record
+            return
         raw = json.dumps(record, default=str, sort_keys=True)
         record_id = record.get(id_field) if isinstance(record, dict) else None
         fallback_id = hashlib.sha256(raw.encode()).hexdigest()
@@ -49,7 +53,7 @@ def quarantine_invalid(resource: str, check: Check, id_field: str = "id") -> Cal
         }
         if record_id is not None:
             entry[id_field] = record_id
-        return dlt.mark.with_hints(entry, QUARANTINE_HINTS, create_table_variant=True)
+        yield dlt.mark.with_hints(entry, QUARANTINE_HINTS, create_table_variant=True)
 
     return step
 

@@ -102,7 +102,7 @@ def stripe_source(
                 "columns": EVENT_COLUMNS,
                 "processing_steps": [
                     {"map": _without_client_secret},
-                    {"map": quarantine_invalid("events", EVENT_CHECK)},
+                    {"yield_map": quarantine_invalid("events", EVENT_CHECK)},
                 ],
                 "endpoint": {
                     "path": "events",

@@ -21,21 +21,12 @@ from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
 from dlt.sources.rest_api import rest_api_resources
 from dlt.sources.rest_api.typing import RESTAPIConfig
 
-from connectors.quarantine import all_of, amount, present, quarantine_invalid, timestamp
 from connectors.woocommerce.columns import NOTE_COLUMNS, ORDER_COLUMNS, ORDER_NESTED_HINTS, REFUND_COLUMNS
 from connectors.woocommerce.errors import raise_when_refused
 from connectors.woocommerce.paging import WordPressPaginator
 
 API_PATH = "wp-json/wc/v3"
-# What an order must have to be loaded; anything else is quarantined with the reason.
-ORDER_CHECK = all_of(
-    present("id"),
-    timestamp("date_created_gmt"),
-    timestamp("date_modified_gmt"),
-    timestamp("date_paid_gmt", required=False),
-    timestamp("date_completed_gmt", required=False),
-    amount("total"),
-)
+
 MAX_PER_PAGE = 100  # WooCommerce rejects a larger per_page with 400
 
 
@@ -80,10 +71,7 @@ def woocommerce_source(
                     },
                 },
                 # Last, so a quarantined order still carries its id for the notes and refunds.
-                "processing_steps": [
-                    {"map": _without_links},
-                    {"map": quarantine_invalid("orders", ORDER_CHECK)},
-                ],
+                "processing_steps": [{"map": _without_links}],
             },
             {
                 "name": "order_notes",

@@ -49,7 +49,7 @@ def zendesk_source(
     """Tickets (created and updated) since ``start_time`` (unix seconds) on the first run."""
     session = Client(raise_for_status=False).session
     session.auth = (f"{email}/token", api_token)
-    return tickets(session, base_url.rstrip("/"), start_time, page_size).add_map(
+    return tickets(session, base_url.rstrip("/"), start_time, page_size).add_yield_map(
         quarantine_invalid("tickets", TICKET_CHECK)
     )
 

@@ -13,12 +13,12 @@ ORDER_CHECK = all_of(present("id"), timestamp("date_created_gmt"), amount("total
 
 def test_a_valid_record_passes_through_unchanged():
     record = {"id": 7, "date_created_gmt": "2026-11-20T10:00:00", "total": "12.50"}
-    assert quarantine_invalid("orders", ORDER_CHECK)(record) is record
+    assert list(quarantine_invalid("orders", ORDER_CHECK)(record)) == [record]
 
 
 def test_a_malformed_record_becomes_a_quarantine_row_with_its_reason_and_id():
     record = {"id": 8, "date_created_gmt": "0000-00-00T00:00:00", "total": "12.50"}
-    marked = quarantine_invalid("orders", ORDER_CHECK)(record)
+    (marked,) = quarantine_invalid("orders", ORDER_CHECK)(record)
     assert isinstance(marked, DataItemWithMeta)
     row = marked.data
     assert row["resource"] == "orders" and row["record_id"] == "8" and row["id"] == 8
@@ -28,7 +28,7 @@ def test_a_malformed_record_becomes_a_quarantine_row_with_its_reason_and_id():
 
 def test_records_without_an_id_get_a_stable_content_hash():
     check = quarantine_invalid("tickets", all_of(present("id")))
-    first, second = check({"id": None, "x": 1}), check({"id": None, "x": 1})
+    (first,), (second,) = check({"id": None, "x": 1}), check({"id": None, "x": 1})
     assert first.data["record_id"] == second.data["record_id"] and "id" not in first.data
 
 
