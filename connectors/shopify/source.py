@@ -24,7 +24,7 @@ def shopify_source(
     api_version: str = "2025-01",
     page_size: int = ORDERS_PAGE_SIZE,
 ) -> Any:
-    """Orders with line items, transactions (payments) and fulfilments (tracking)."""
+    """Orders with line items, payments, fulfilments (tracking), refunds and fulfilment orders."""
     client = ShopifyGraphQLClient(shop_url, access_token, api_version)
     return orders(client, page_size)
 
@@ -56,6 +56,17 @@ NESTED_HINTS: dict[Any, Any] = {
         "columns": nullable_columns(number="text", company="text", url="text")
     },
     "line_items": {"columns": nullable_columns(id="text", sku="text", quantity="bigint")},
+    "refunds": {
+        "columns": nullable_columns(
+            id="text", created_at="timestamp", note="text", total_refunded_set__shop_money__amount="decimal"
+        )
+    },
+    "fulfillment_orders": {
+        "columns": nullable_columns(
+            id="text", status="text", request_status="text", created_at="timestamp", updated_at="timestamp",
+            assigned_location__name="text",
+        )
+    },
 }
 
 
@@ -81,5 +92,6 @@ def orders(
 def _flatten_order(node: dict[str, Any]) -> dict[str, Any]:
     """Unwrap GraphQL connections (``edges.node``) so dlt makes plain child tables."""
     order = dict(node)
-    order["lineItems"] = [edge["node"] for edge in (node.get("lineItems") or {}).get("edges", [])]
+    for connection in ("lineItems", "fulfillmentOrders"):
+        order[connection] = [edge["node"] for edge in (node.get(connection) or {}).get("edges", [])]
     return order

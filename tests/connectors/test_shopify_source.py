@@ -10,7 +10,7 @@ import pytest
 from connectors.destination import warehouse_pipeline
 from connectors.shopify import shopify_source
 from connectors.shopify.client import ShopifyAPIError, ShopifyGraphQLClient
-from connectors.shopify.queries import ORDERS_QUERY
+from connectors.shopify.queries import ORDERS_PAGE_SIZE, ORDERS_QUERY
 from orderloop.sandbox_mode import SANDBOX_SHOPIFY_TOKEN
 from sandbox.clock import advance
 from sandbox.request_log import requests_seen
@@ -146,5 +146,18 @@ def test_a_query_bigger_than_the_bucket_fails_at_once_instead_of_waiting_forever
         waits: list[float] = []
         client = ShopifyGraphQLClient(server.url, SANDBOX_SHOPIFY_TOKEN, "2025-01", sleep=waits.append)
         with pytest.raises(ShopifyAPIError, match="page size"):
-            list(client.paginate(ORDERS_QUERY, "orders", {"first": 15}))
+            list(client.paginate(ORDERS_QUERY, "orders", {"first": ORDERS_PAGE_SIZE}))
     assert waits == []
+
+
+def test_refunds_and_fulfilment_orders_load_with_their_orders(world, sandbox_url):
+    _load(world)
+    stats = world_stats(world.sandbox)["shopify"]
+    assert stats["refunds_total"] > 0
+    assert _count(world, "select count(*) from raw_shopify.orders__refunds") == stats["refunds_total"]
+    assert _count(world, "select count(*) from raw_shopify.orders__fulfillment_orders") == \
+        stats["fulfillment_orders_total"]
+    closed = _count(
+        world, "select count(*) from raw_shopify.orders__fulfillment_orders where status = 'CLOSED'"
+    )
+    assert closed == stats["fulfillment_orders_by_status"].get("CLOSED", 0)
