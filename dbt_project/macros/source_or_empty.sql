@@ -14,3 +14,13 @@
         select {{ columns.keys() | join(", ") }} from {{ relation }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The type loaders give instants (dlt: timestamp with time zone), so an empty stand-in
+    has the same type and `as_utc` treats both alike. -#}
+{% macro type_loaded_timestamp() -%}
+    {{ return(adapter.dispatch('type_loaded_timestamp', 'orderloop')()) }}
+{%- endmacro %}
+
+{% macro default__type_loaded_timestamp() -%}
+    timestamp with time zone
+{%- endmacro %}

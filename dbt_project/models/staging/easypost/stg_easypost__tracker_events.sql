@@ -1,6 +1,6 @@
 with events as (
     {{ source_or_empty('easypost', 'tracker_events', {
-        'id': dbt.type_string(), 'created_at': dbt.type_timestamp(), 'tracking_code': dbt.type_string(),
+        'id': dbt.type_string(), 'created_at': type_loaded_timestamp(), 'tracking_code': dbt.type_string(),
         'carrier': dbt.type_string(), 'status': dbt.type_string(), 'status_detail': dbt.type_string()
     }) }}
 )

@@ -1,8 +1,8 @@
 with fulfillment_orders as (
     {{ source_or_empty('shopify', 'orders__fulfillment_orders', {
         'id': dbt.type_string(), '_dlt_parent_id': dbt.type_string(), 'status': dbt.type_string(),
-        'request_status': dbt.type_string(), 'created_at': dbt.type_timestamp(),
-        'updated_at': dbt.type_timestamp(), 'assigned_location__name': dbt.type_string()
+        'request_status': dbt.type_string(), 'created_at': type_loaded_timestamp(),
+        'updated_at': type_loaded_timestamp(), 'assigned_location__name': dbt.type_string()
     }) }}
 ),
 

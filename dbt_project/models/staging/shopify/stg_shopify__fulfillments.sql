@@ -1,11 +1,18 @@
 with fulfillments as (
-    select * from {{ source('shopify', 'orders__fulfillments') }}
+    {{ source_or_empty('shopify', 'orders__fulfillments', {
+        'id': dbt.type_string(), '_dlt_id': dbt.type_string(), '_dlt_parent_id': dbt.type_string(),
+        'status': dbt.type_string(), 'created_at': type_loaded_timestamp()
+    }) }}
 ),
 
 tracking as (
     -- A fulfilment usually carries one tracking number; keep the first.
     select _dlt_parent_id, min(number) as tracking_number, min(company) as carrier
-    from {{ source('shopify', 'orders__fulfillments__tracking_info') }}
+    from (
+        {{ source_or_empty('shopify', 'orders__fulfillments__tracking_info', {
+            '_dlt_parent_id': dbt.type_string(), 'number': dbt.type_string(), 'company': dbt.type_string()
+        }) }}
+    ) as tracking_info
     group by _dlt_parent_id
 ),
 

@@ -1,6 +1,6 @@
 with refunds as (
     {{ source_or_empty('shopify', 'orders__refunds', {
-        'id': dbt.type_string(), '_dlt_parent_id': dbt.type_string(), 'created_at': dbt.type_timestamp(),
+        'id': dbt.type_string(), '_dlt_parent_id': dbt.type_string(), 'created_at': type_loaded_timestamp(),
         'note': dbt.type_string(), 'total_refunded_set__shop_money__amount': 'decimal(18, 2)'
     }) }}
 ),

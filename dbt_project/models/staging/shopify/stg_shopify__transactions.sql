@@ -1,5 +1,8 @@
 with transactions as (
-    select * from {{ source('shopify', 'orders__transactions') }}
+    {{ source_or_empty('shopify', 'orders__transactions', {
+        'id': dbt.type_string(), '_dlt_parent_id': dbt.type_string(), 'kind': dbt.type_string(),
+        'status': dbt.type_string(), 'processed_at': type_loaded_timestamp()
+    }) }}
 ),
 
 orders as (

@@ -2,7 +2,7 @@ with returned as (
     {{ source_or_empty('warehouse_feeds', 'returns', {
         'warehouse_id': dbt.type_string(), 'order_reference': dbt.type_string(), 'sku': dbt.type_string(),
         'quantity': dbt.type_bigint(), 'condition': dbt.type_string(), 'outcome': dbt.type_string(),
-        'received_at': dbt.type_timestamp()
+        'received_at': type_loaded_timestamp()
     }) }}
 )
 

@@ -1,7 +1,7 @@
 with counts as (
     {{ source_or_empty('warehouse_feeds', 'stock', {
         'warehouse_id': dbt.type_string(), 'sku': dbt.type_string(), 'location': dbt.type_string(),
-        'on_hand': dbt.type_bigint(), 'counted_at': dbt.type_timestamp()
+        'on_hand': dbt.type_bigint(), 'counted_at': type_loaded_timestamp()
     }) }}
 )
 

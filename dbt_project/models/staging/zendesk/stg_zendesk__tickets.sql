@@ -2,8 +2,8 @@
     The two custom fields are configured per Zendesk account (vars in dbt_project.yml). -#}
 with tickets as (
     {{ source_or_empty('zendesk', 'tickets', {
-        'id': dbt.type_bigint(), '_dlt_id': dbt.type_string(), 'created_at': dbt.type_timestamp(),
-        'updated_at': dbt.type_timestamp(), 'status': dbt.type_string(), 'subject': dbt.type_string()
+        'id': dbt.type_bigint(), '_dlt_id': dbt.type_string(), 'created_at': type_loaded_timestamp(),
+        'updated_at': type_loaded_timestamp(), 'status': dbt.type_string(), 'subject': dbt.type_string()
     }) }}
 ),
 
