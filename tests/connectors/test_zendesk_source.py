@@ -56,3 +56,18 @@ def test_wrong_token_fails_naming_zendesk_not_the_token(world, helpdesk, monkeyp
         pipeline.run(zendesk_source())
     assert isinstance(error.value.__cause__.__cause__, ZendeskAPIError) or "Zendesk" in str(error.value)
     assert "401" in str(error.value) and "wrong-token" not in str(error.value)
+
+
+def test_rate_limits_and_server_errors_are_retried_until_the_load_completes(world, monkeypatch):
+    from sandbox.faults import FaultConfig
+    from tests.connectors.support import assert_retry_after_honoured
+
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    faults = FaultConfig(rate_limit_per_second=1, fail_every=3, systems=("zendesk",))
+    with SandboxServer(world.sandbox, faults=faults) as server:
+        monkeypatch.setenv("SOURCES__ZENDESK__BASE_URL", server.url)
+        monkeypatch.setenv("SOURCES__ZENDESK__EMAIL", EMAIL)
+        monkeypatch.setenv("SOURCES__ZENDESK__API_TOKEN", TOKEN)
+        warehouse_pipeline("zendesk", world.warehouse, world.dlt_pipelines).run(zendesk_source(page_size=3))
+    assert _tickets(world) == world_stats(world.sandbox)["zendesk"]["tickets_total"]
+    assert_retry_after_honoured(requests_seen(world.sandbox, system="zendesk"))
