@@ -169,3 +169,40 @@ def test_wrong_credentials_fail_naming_source_and_url_but_not_the_secret(world, 
     assert "Making GET request" in caplog.text, "dlt's debug log should have been captured"
     assert wrong not in caplog.text and "Authorization" not in caplog.text
 
+
+
+KILLED_LOAD = """
+import sys
+from pathlib import Path
+from connectors.destination import warehouse_pipeline
+from connectors.woocommerce import woocommerce_source
+warehouse_pipeline("woocommerce", Path(sys.argv[1]), Path(sys.argv[2])).run(woocommerce_source(per_page=5))
+"""
+
+
+def test_a_load_killed_midway_loses_and_duplicates_nothing(world, monkeypatch):
+    """SIGKILL the loader while it is being rate limited; the next run reconciles with the store."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from sandbox.faults import FaultConfig
+
+    slow = FaultConfig(rate_limit_per_second=1, systems=("woocommerce",))
+    with SandboxServer(world.sandbox, faults=slow) as server:
+        _point_at(monkeypatch, server.url)
+        args = [sys.executable, "-c", KILLED_LOAD, str(world.warehouse), str(world.dlt_pipelines)]
+        loader = subprocess.Popen(args, env=dict(os.environ))
+        time.sleep(4)
+        assert loader.poll() is None, "the load should still be running when it is killed"
+        loader.send_signal(signal.SIGKILL)
+        loader.wait(timeout=30)
+    with SandboxServer(world.sandbox) as server:
+        _point_at(monkeypatch, server.url)
+        _load(world)
+    stats = world_stats(world.sandbox)["woocommerce"]
+    assert _count(world, "select count(*) from raw_woocommerce.orders") == stats["orders_total"]
+    assert _count(world, "select count(distinct id) from raw_woocommerce.orders") == stats["orders_total"]
+    assert _count(world, "select count(*) from raw_woocommerce.order_notes") == stats["notes_total"]
