@@ -9,6 +9,7 @@ pipeline can be exercised end to end with no accounts. It must never import orde
 from sandbox.clock import advance
 from sandbox.faults import FaultConfig
 from sandbox.generator import generate_world
+from sandbox.live import LiveConfig, LiveWorld
 from sandbox.request_log import requests_seen
 from sandbox.server import SandboxServer, create_app
 from sandbox.stats import orders_missing_booking, world_stats
@@ -17,6 +18,8 @@ from sandbox.warehouse_files import write_feeds
 
 __all__ = [
     "FaultConfig",
+    "LiveConfig",
+    "LiveWorld",
     "SandboxServer",
     "advance",
     "create_app",

@@ -1,5 +1,5 @@
-"""`python -m sandbox` / `orderloop sandbox`: generate, serve, inspect and advance the world, deliver
-its tracker webhooks and write its warehouse files."""
+"""`python -m sandbox` / `orderloop sandbox`: generate, serve (optionally with a live clock), inspect
+and advance the world, deliver its tracker webhooks and write its warehouse files."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 from sandbox.clock import advance
 from sandbox.faults import FAULT_SYSTEMS, FaultConfig
 from sandbox.generator import generate_world
+from sandbox.live import DEFAULT_TICK_SECONDS, LiveConfig
 from sandbox.query_cost import ThrottleConfig
 from sandbox.server import (
     DEFAULT_CLICK_AND_DROP_KEY,
@@ -90,6 +91,23 @@ def build_parser() -> argparse.ArgumentParser:
         default=",".join(FAULT_SYSTEMS),
         help="comma-separated systems the faults apply to (woocommerce, stripe, zendesk)",
     )
+    serve.add_argument(
+        "--live-hours-per-minute",
+        type=float,
+        default=0.0,
+        help="keep the world clock moving: world hours per wall-clock minute (default 0: off)",
+    )
+    serve.add_argument(
+        "--tick-seconds",
+        type=float,
+        default=DEFAULT_TICK_SECONDS,
+        help="live mode: wall-clock seconds between clock advances",
+    )
+    serve.add_argument("--webhook-url", help="live mode: deliver due tracker webhooks here after each tick")
+    serve.add_argument("--webhook-secret", help="live mode: the secret those webhooks are signed with")
+    serve.add_argument(
+        "--feeds-landing", type=Path, help="live mode: write new warehouse files here after each tick"
+    )
 
     stats = sub.add_parser("stats", help="print world counters")
     stats.add_argument("--json", action="store_true", help="machine-readable JSON")
@@ -157,10 +175,26 @@ def _print_human_stats(stats: dict[str, Any]) -> None:
     print("malformed records served: " + ", ".join(f"{k}={v}" for k, v in served.items()))
 
 
+def live_config(args: argparse.Namespace) -> LiveConfig | None:
+    """The `serve` live-mode options as a LiveConfig; None when off (pushes need the live clock)."""
+    if not args.live_hours_per_minute:
+        if args.webhook_url or args.webhook_secret or args.feeds_landing:
+            raise ValueError("--webhook-url/--webhook-secret/--feeds-landing need --live-hours-per-minute")
+        return None
+    return LiveConfig(
+        hours_per_minute=args.live_hours_per_minute,
+        tick_seconds=args.tick_seconds,
+        webhook_url=args.webhook_url,
+        webhook_secret=args.webhook_secret,
+        feeds_landing=args.feeds_landing,
+    )
+
+
 def _serve(args: argparse.Namespace) -> int:
     if not world_exists(args.data_dir):
         print(f"no world in {args.data_dir}; run `generate` first", file=sys.stderr)
         return 1
+    live = live_config(args)
     throttle = ThrottleConfig(maximum_available=args.bucket_size, restore_rate=args.restore_rate)
     faults = None
     if any(v is not None for v in (args.fault_rate_limit, args.fault_fail_every, args.fault_malformed_every)):
@@ -185,6 +219,7 @@ def _serve(args: argparse.Namespace) -> int:
         faults=faults,
         zendesk_email=args.zendesk_email,
         zendesk_token=args.zendesk_token,
+        live=live,
     )
     stop = threading.Event()
     previous = {}
@@ -199,6 +234,14 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"  WooCommerce:   {server.url}/wp-json/wc/v3", flush=True)
         print(f"  Stripe:        {server.url}/v1", flush=True)
         print(f"  Zendesk:       {server.url}/api/v2/incremental/tickets/cursor.json", flush=True)
+        if live is not None:
+            print(
+                f"  Live clock:    +{live.hours_per_minute:g} world hours per minute, a tick every"
+                f" {live.tick_seconds:g} s"
+                + (f"; webhooks -> {live.webhook_url}" if live.webhook_url else "")
+                + (f"; warehouse files -> {live.feeds_landing}" if live.feeds_landing else ""),
+                flush=True,
+            )
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:

@@ -1,11 +1,13 @@
 """One local HTTP server for every outside system (Shopify, Click & Drop, WooCommerce, Stripe,
-Zendesk), runnable in a background thread. Every API request is written to the request log."""
+Zendesk), runnable in a background thread. Every API request is written to the request log; with a
+`LiveConfig` the world clock ticks on next to it (`sandbox.live`)."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
@@ -19,6 +21,7 @@ from starlette.routing import Route
 
 from sandbox.click_and_drop import click_and_drop_routes
 from sandbox.faults import FaultConfig, FaultInjector
+from sandbox.live import LiveConfig, LiveWorld
 from sandbox.malformed import Malformer
 from sandbox.query_cost import LeakyBucket, ThrottleConfig
 from sandbox.request_log import RequestLogMiddleware
@@ -160,7 +163,8 @@ def create_app(
 
 
 class SandboxServer:
-    """uvicorn in a daemon thread on a socket bound here, so `port=0` yields a known ephemeral port."""
+    """uvicorn in a daemon thread on a socket bound here, so `port=0` yields a known ephemeral port;
+    with `live`, a `LiveWorld` ticks from `start` to `stop`."""
 
     def __init__(
         self,
@@ -177,6 +181,8 @@ class SandboxServer:
         faults: FaultConfig | None = None,
         zendesk_email: str = DEFAULT_ZENDESK_EMAIL,
         zendesk_token: str = DEFAULT_ZENDESK_TOKEN,
+        live: LiveConfig | None = None,
+        live_log: Callable[[str], None] | None = None,
     ):
         self.data_dir = Path(data_dir)
         self.host = host
@@ -194,6 +200,7 @@ class SandboxServer:
             zendesk_email=zendesk_email,
             zendesk_token=zendesk_token,
         )
+        self.live = None if live is None else LiveWorld(self.data_dir, live, live_log)
         self._socket: socket.socket | None = None
         self._port: int | None = None
         self._server: uvicorn.Server | None = None
@@ -233,10 +240,14 @@ class SandboxServer:
                 self.stop()
                 raise RuntimeError("sandbox server failed to start")
             time.sleep(0.01)
+        if self.live is not None:
+            self.live.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Ask uvicorn to exit, join the thread and release the socket."""
+        """Stop the live ticks, ask uvicorn to exit, join the thread and release the socket."""
+        if self.live is not None:
+            self.live.stop(timeout)
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
