@@ -31,7 +31,8 @@ def _demo(args: argparse.Namespace, paths: DataPaths) -> int:
     code = _run_once(paths, sandbox_for_run(paths, args.days, args.seed), run_full_pass)
     if code != 0 or args.no_serve:
         return code
-    return serve_all(paths, dagster_port=args.dagster_port, dashboard_port=args.dashboard_port)
+    return serve_all(paths, dagster_port=args.dagster_port, dashboard_port=args.dashboard_port,
+                     live_hours_per_minute=args.live_hours_per_minute)
 
 
 def _run_once(
@@ -114,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-serve", action="store_true", help="stop after the KPI summary")
     demo.add_argument("--dagster-port", type=int, default=3000)
     demo.add_argument("--dashboard-port", type=int, default=8501)
+    demo.add_argument("--live-hours-per-minute", type=float, default=1.0,
+                      help="while serving, world hours the sandbox lives through per real minute (0: frozen)")
     demo.set_defaults(handler=_demo)
 
     run = commands.add_parser("run", help="run one pass of the pipeline against the configured sources")

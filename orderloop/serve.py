@@ -10,8 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+from connectors.easypost.receiver import WEBHOOK_PATH
 from orderloop.paths import PROJECT_ROOT, DataPaths
 from orderloop.sandbox_mode import sandbox_enabled, sandbox_source_env
+from orderloop.webhooks import webhook_secret
 
 DAGSTER_PORT = 3000
 DASHBOARD_PORT = 8501
@@ -45,19 +47,39 @@ def dashboard_command(port: int = DASHBOARD_PORT) -> list[str]:
 
 
 def serve_all(
-    paths: DataPaths, dagster_port: int = DAGSTER_PORT, dashboard_port: int = DASHBOARD_PORT
+    paths: DataPaths,
+    dagster_port: int = DAGSTER_PORT,
+    dashboard_port: int = DASHBOARD_PORT,
+    live_hours_per_minute: float = 0.0,
 ) -> int:
-    """Start every service on 127.0.0.1 and stop them all on Ctrl-C (or SIGTERM)."""
+    """Start every service on 127.0.0.1 and stop them all on Ctrl-C (or SIGTERM).
+
+    With the sandbox and ``live_hours_per_minute`` > 0 the simulated world keeps moving:
+    new orders, despatches, tracking webhooks (to orderloop's receiver) and 3PL files,
+    which the schedule and the sensor then pick up.
+    """
     env = dict(os.environ)
     logs = paths.root / "logs"
     processes: list[subprocess.Popen] = []
+    webhook_port = free_port()
+    processes.append(_start("webhooks", [sys.executable, "-m", "orderloop.cli", "webhooks",
+                                         "--port", str(webhook_port)], env, logs))
+    print(f"Webhooks:    http://127.0.0.1:{webhook_port}{WEBHOOK_PATH}")
     if sandbox_enabled():
         sandbox_port = free_port()
         sandbox_cmd = [sys.executable, "-m", "sandbox", "--data-dir", str(paths.sandbox),
                        "serve", "--port", str(sandbox_port)]
+        if live_hours_per_minute > 0:
+            sandbox_cmd += [
+                "--live-hours-per-minute", str(live_hours_per_minute),
+                "--webhook-url", f"http://127.0.0.1:{webhook_port}{WEBHOOK_PATH}",
+                "--webhook-secret", webhook_secret(),
+                "--feeds-landing", str(paths.warehouse_feeds_landing),
+            ]
         processes.append(_start("sandbox", sandbox_cmd, env, logs))
         env.update(sandbox_source_env(f"http://127.0.0.1:{sandbox_port}"))
-        print(f"Sandbox:     http://127.0.0.1:{sandbox_port}")
+        live = f" (live: {live_hours_per_minute:g} world hours a minute)" if live_hours_per_minute > 0 else ""
+        print(f"Sandbox:     http://127.0.0.1:{sandbox_port}{live}")
     dagster_cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
                    "-h", "127.0.0.1", "-p", str(dagster_port)]
     processes.append(_start("dagster", dagster_cmd, env, logs))
