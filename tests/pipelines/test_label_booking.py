@@ -90,3 +90,26 @@ def test_a_corrected_address_gets_a_new_attempt(ledger, client, world):
     summary = book_labels([corrected], ledger, client)
     assert summary.booked == 1
     assert ledger.has_booked(INVALID["order_id"])
+
+
+def test_rate_limited_bookings_are_retried_and_each_order_is_booked_once(world, monkeypatch, tmp_path):
+    """Click & Drop's published limit (5 calls a second, then 429): the pass slows down, books
+    everything, and the retried POSTs create no second label (orderReference is idempotent)."""
+    from sandbox.request_log import requests_seen
+    from sandbox.server import SandboxServer
+
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.2")
+    orders = [
+        {**VALID, "order_id": f"gid://shopify/Order/{9100 + n}", "order_reference": f"#{9100 + n}",
+         "address_fingerprint": f"fp-{n}"}
+        for n in range(15)
+    ]
+    before = world_stats(world.sandbox)["click_and_drop"]["bookings_accepted"]
+    with SandboxServer(world.sandbox, click_and_drop_rate_limit=5) as server, \
+            duckdb.connect(str(tmp_path / "ledger.duckdb")) as conn:
+        client = ClickAndDropClient(f"{server.url}/api/v1", SANDBOX_CLICK_AND_DROP_KEY)
+        summary = book_labels(orders, LabelBookingLedger(conn), client)
+    assert summary.booked == 15
+    statuses = [r["status"] for r in requests_seen(world.sandbox, system="click_and_drop")]
+    assert 429 in statuses, "the rate limit should have been hit"
+    assert world_stats(world.sandbox)["click_and_drop"]["bookings_accepted"] == before + 15
