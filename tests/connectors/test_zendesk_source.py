@@ -71,3 +71,41 @@ def test_rate_limits_and_server_errors_are_retried_until_the_load_completes(worl
         warehouse_pipeline("zendesk", world.warehouse, world.dlt_pipelines).run(zendesk_source(page_size=3))
     assert _tickets(world) == world_stats(world.sandbox)["zendesk"]["tickets_total"]
     assert_retry_after_honoured(requests_seen(world.sandbox, system="zendesk"))
+
+
+KILLED_LOAD = """
+import sys
+from pathlib import Path
+from connectors.destination import warehouse_pipeline
+from connectors.zendesk import zendesk_source
+warehouse_pipeline("zendesk", Path(sys.argv[1]), Path(sys.argv[2])).run(zendesk_source(page_size=1))
+"""
+
+
+def test_a_load_killed_midway_resumes_from_the_last_committed_cursor(world, monkeypatch):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from sandbox.faults import FaultConfig
+
+    slow = FaultConfig(rate_limit_per_second=1, systems=("zendesk",))
+    with SandboxServer(world.sandbox, faults=slow) as server:
+        monkeypatch.setenv("SOURCES__ZENDESK__BASE_URL", server.url)
+        monkeypatch.setenv("SOURCES__ZENDESK__EMAIL", EMAIL)
+        monkeypatch.setenv("SOURCES__ZENDESK__API_TOKEN", TOKEN)
+        args = [sys.executable, "-c", KILLED_LOAD, str(world.warehouse), str(world.dlt_pipelines)]
+        loader = subprocess.Popen(args, env=dict(os.environ))
+        time.sleep(3)
+        assert loader.poll() is None, "the load should still be running when it is killed"
+        loader.send_signal(signal.SIGKILL)
+        loader.wait(timeout=30)
+    with SandboxServer(world.sandbox) as server:
+        monkeypatch.setenv("SOURCES__ZENDESK__BASE_URL", server.url)
+        warehouse_pipeline("zendesk", world.warehouse, world.dlt_pipelines).run(zendesk_source(page_size=3))
+    total = world_stats(world.sandbox)["zendesk"]["tickets_total"]
+    assert _tickets(world) == total
+    with duckdb.connect(str(world.warehouse), read_only=True) as conn:
+        assert conn.execute("select count(distinct id) from raw_zendesk.tickets").fetchone()[0] == total
