@@ -72,3 +72,22 @@ def test_files_are_read_once_and_resent_files_add_nothing(data_paths, tmp_path):
     pipeline.run(warehouse_feeds_source(bucket_url=landing.as_uri()))
     assert _count(data_paths, "fulfilment") == 3
     assert _count(data_paths, "quarantine") == 4  # two bad rows in each of the two files
+
+
+def test_the_sandbox_3pls_feeds_reconcile_rows_loaded_plus_quarantined(world, tmp_path):
+    """The sandbox's independent 3PL writer, with malformed rows on purpose, against our source."""
+    from sandbox.warehouse_files import write_feeds
+
+    landing = tmp_path / "3pl"
+    written = write_feeds(world.sandbox, landing, malformed_every=7)
+    assert written["malformed_rows_written"] > 0
+    pipeline = warehouse_pipeline("warehouse_feeds", world.warehouse, world.dlt_pipelines)
+    pipeline.run(warehouse_feeds_source(bucket_url=landing.as_uri()))
+    with duckdb.connect(str(world.warehouse), read_only=True) as conn:
+        tables = {row[0] for row in conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw_warehouse_feeds'"
+        ).fetchall()}
+    loaded = sum(_count(world, table) for table in ("stock", "fulfilment", "returns") if table in tables)
+    quarantined = _count(world, "quarantine")
+    assert quarantined == written["malformed_rows_written"]
+    assert loaded + quarantined == written["rows_written"]
