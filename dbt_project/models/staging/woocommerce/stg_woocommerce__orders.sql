@@ -16,3 +16,6 @@ select
     shipping__postcode as ship_to_postcode,
     shipping__country as ship_to_country_code
 from {{ source('woocommerce', 'orders') }}
+-- Orders that broke the API's contract are kept aside in stg_woocommerce__quarantined_orders.
+where date_created_gmt is not null
+    and total is not null
