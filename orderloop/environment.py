@@ -51,9 +51,6 @@ def configure_environment(
     env["ORDERLOOP_DATA_DIR"] = str(paths.root)
     env["ORDERLOOP_WAREHOUSE"] = str(paths.warehouse)
     env["DAGSTER_HOME"] = str(paths.dagster_home)
-    # Landing areas default to the data folder; a deployment points them at sftp:// or s3://.
-    env.setdefault("SOURCES__WAREHOUSE_FEEDS__BUCKET_URL", paths.warehouse_feeds_landing.as_uri())
-    env.setdefault("SOURCES__EASYPOST__BUCKET_URL", paths.tracking_webhooks_landing.as_uri())
     # dlt reads .dlt/config.toml and secrets.toml from the project, whatever the cwd.
     env.setdefault("DLT_PROJECT_DIR", str(PROJECT_ROOT))
     # Tools installed beside this interpreter (dbt, dagster) must be found without

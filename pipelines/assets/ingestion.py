@@ -1,8 +1,10 @@
 """dlt sources as Dagster assets, keyed like the dbt sources that read them."""
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import dlt as dlt_lib
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, AssetSpec
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
@@ -16,7 +18,7 @@ from connectors.stripe import stripe_source
 from connectors.warehouse_feeds import warehouse_feeds_source
 from connectors.woocommerce import woocommerce_source
 from connectors.zendesk import zendesk_source
-from orderloop.paths import data_paths
+from orderloop.paths import DataPaths, data_paths
 
 WRITER_POOL = "duckdb"
 # Sources are instantiated at import time only to describe their assets; credentials are
@@ -41,7 +43,24 @@ def _pipeline(source_name: str) -> Any:
     return warehouse_pipeline(source_name, paths.warehouse, paths.dlt_pipelines)
 
 
-def source_assets(name: str, build_source: Callable[..., Any], *credentials: str) -> AssetsDefinition:
+def landing_folder(source_name: str, folder: Callable[[DataPaths], Path]) -> Callable[[], dict[str, str]]:
+    """``bucket_url`` for a landing-folder source: dlt config if set (sftp://, s3://, ...),
+    else the folder under the data folder in force at run time."""
+
+    def run_kwargs() -> dict[str, str]:
+        if dlt_lib.config.get(f"sources.{source_name}.bucket_url") is not None:
+            return {}
+        return {"bucket_url": folder(data_paths()).as_uri()}
+
+    return run_kwargs
+
+
+def source_assets(
+    name: str,
+    build_source: Callable[..., Any],
+    *credentials: str,
+    run_kwargs: Callable[[], dict[str, Any]] = dict,
+) -> AssetsDefinition:
     """Assets for one dlt source, loading into the warehouse through the single writer pool."""
     placeholders = dict.fromkeys(credentials, AT_RUN_TIME)
 
@@ -53,7 +72,8 @@ def source_assets(name: str, build_source: Callable[..., Any], *credentials: str
         pool=WRITER_POOL,
     )
     def _assets(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
-        yield from dlt.run(context=context, dlt_source=build_source(), dlt_pipeline=_pipeline(name))
+        source = build_source(**run_kwargs())
+        yield from dlt.run(context=context, dlt_source=source, dlt_pipeline=_pipeline(name))
 
     return _assets
 
@@ -64,8 +84,14 @@ woocommerce_assets = source_assets(
 )
 stripe_assets = source_assets("stripe", stripe_source, "api_key")
 click_and_drop_assets = source_assets("click_and_drop", click_and_drop_source, "base_url", "api_key")
-warehouse_feeds_assets = source_assets("warehouse_feeds", warehouse_feeds_source, "bucket_url")
-tracking_assets = source_assets("easypost", easypost_landing_source, "bucket_url")
+warehouse_feeds_assets = source_assets(
+    "warehouse_feeds", warehouse_feeds_source, "bucket_url",
+    run_kwargs=landing_folder("warehouse_feeds", lambda paths: paths.warehouse_feeds_landing),
+)
+tracking_assets = source_assets(
+    "easypost", easypost_landing_source, "bucket_url",
+    run_kwargs=landing_folder("easypost", lambda paths: paths.tracking_webhooks_landing),
+)
 helpdesk_assets = source_assets("zendesk", zendesk_source, "base_url", "email", "api_token")
 calendar_assets = source_assets("calendar", calendar_source)
 
