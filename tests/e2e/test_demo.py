@@ -55,7 +55,7 @@ def test_demo_runs_the_loop_then_serves_both_uis_until_interrupted(tmp_path):
         stats = world_stats(data / "sandbox")
         with duckdb.connect(str(data / "published" / "warehouse.duckdb"), read_only=True) as conn:
             assert conn.execute("select count(*) from marts.fct_orders").fetchone()[0] == \
-                stats["shopify"]["orders_total"]
+                stats["shopify"]["orders_total"] + stats["woocommerce"]["orders_total"]
         assert orders_missing_booking(data / "sandbox") == []
         assert stats["click_and_drop"]["duplicate_bookings"] == 0
 

@@ -36,12 +36,19 @@ def looped_world(tmp_path_factory):
 def test_fct_orders_holds_exactly_the_sandbox_orders(looped_world):
     paths, _ = looped_world
     stats = world_stats(paths.sandbox)
-    total = stats["shopify"]["orders_total"]
+    total = stats["shopify"]["orders_total"] + stats["woocommerce"]["orders_total"]
     assert _scalar(paths.warehouse, "select count(*) from marts.fct_orders") == total
     assert _scalar(paths.warehouse, "select count(distinct order_id) from marts.fct_orders") == total
     assert _scalar(paths.published, "select count(*) from marts.fct_orders") == total
-    cancelled = _scalar(paths.warehouse, "select count(*) from marts.fct_orders where status = 'cancelled'")
-    assert cancelled == stats["shopify"]["orders_cancelled"]
+    for channel, expected in (
+        ("shopify", stats["shopify"]["orders_cancelled"]),
+        ("woocommerce", stats["woocommerce"]["orders_by_status"].get("cancelled", 0)),
+    ):
+        cancelled = _scalar(
+            paths.warehouse,
+            f"select count(*) from marts.fct_orders where status = 'cancelled' and channel = '{channel}'",
+        )
+        assert cancelled == expected, channel
 
 
 def test_every_paid_open_valid_order_has_exactly_one_booking(looped_world):

@@ -2,7 +2,15 @@
     actor says who caused the event (customer, system, human, carrier) so manual
     touches can be counted; rule_version ties an automated event to the rules behind it. -#}
 with orders as (
-    select * from {{ ref('stg_shopify__orders') }}
+    select * from {{ ref('int_orders_unioned') }}
+),
+
+woocommerce_orders as (
+    select * from {{ ref('stg_woocommerce__orders') }}
+),
+
+woocommerce_refunds as (
+    select * from {{ ref('stg_woocommerce__order_refunds') }}
 ),
 
 transactions as (
@@ -19,7 +27,7 @@ bookings as (
 
 placed as (
     select
-        order_id, 'placed' as event_type, placed_at as occurred_at, 'shopify' as source,
+        order_id, 'placed' as event_type, placed_at as occurred_at, channel as source,
         'customer' as actor, cast(null as {{ dbt.type_string() }}) as reason,
         cast(null as {{ dbt.type_string() }}) as rule_version, order_id as source_record_id
     from orders
@@ -47,13 +55,13 @@ payments as (
 
 cancellations as (
     select
-        order_id, 'cancelled' as event_type, cancelled_at as occurred_at, 'shopify' as source,
+        order_id, 'cancelled' as event_type, cancelled_at as occurred_at, channel as source,
         case
             when cancel_reason = 'CUSTOMER' then 'customer'
             when cancel_reason = 'DECLINED' then 'system'
             else 'human'
         end as actor,
-        lower(cancel_reason) as reason,
+        lower(coalesce(cancel_reason, 'unknown')) as reason,
         cast(null as {{ dbt.type_string() }}) as rule_version,
         order_id as source_record_id
     from orders
@@ -93,8 +101,32 @@ despatches as (
         and bookings.booking_status = 'booked'
 ),
 
+woocommerce_milestones as (
+    -- WooCommerce reports payment and completion as order dates; completion is when the
+    -- merchant marked the parcel sent, by hand.
+    select
+        order_id, 'paid' as event_type, paid_at as occurred_at, 'woocommerce' as source, 'system' as actor,
+        cast(null as {{ dbt.type_string() }}) as reason, cast(null as {{ dbt.type_string() }}) as rule_version,
+        order_id as source_record_id
+    from woocommerce_orders
+    where paid_at is not null
+    union all
+    select
+        order_id, 'despatched', completed_at, 'woocommerce', 'human',
+        cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}), order_id
+    from woocommerce_orders
+    where completed_at is not null
+    union all
+    select
+        order_id, 'refunded', refunded_at, 'woocommerce', 'human',
+        reason, cast(null as {{ dbt.type_string() }}), refund_id
+    from woocommerce_refunds
+    where order_id in (select order_id from woocommerce_orders)
+),
+
 unioned as (
     select * from placed
+    union all select * from woocommerce_milestones
     union all select * from payments
     union all select * from cancellations
     union all select * from label_events

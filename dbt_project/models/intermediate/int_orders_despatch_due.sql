@@ -3,7 +3,7 @@
     Otherwise: due with the collection of the next working day. Local times are read in
     the warehouse's time zone, so British Summer Time is handled. -#}
 with orders as (
-    select order_id, placed_at from {{ ref('stg_shopify__orders') }}
+    select order_id, placed_at from {{ ref('int_orders_unioned') }}
 ),
 
 warehouse as (

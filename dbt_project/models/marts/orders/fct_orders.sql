@@ -1,6 +1,6 @@
 {#- One row per order: its milestones, canonical status and despatch SLA. -#}
 with orders as (
-    select * from {{ ref('stg_shopify__orders') }}
+    select * from {{ ref('int_orders_unioned') }}
 ),
 
 events as (
