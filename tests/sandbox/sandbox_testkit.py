@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import sqlite3
+import threading
+import unicodedata
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -170,3 +176,46 @@ def dump_channel(world: Path) -> dict[str, list[tuple]]:
         return {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in CHANNEL_TABLES}
     finally:
         conn.close()
+
+
+class WebhookReceiver:
+    """A merchant's webhook endpoint: verifies the signature, records each body, answers `status`."""
+
+    def __init__(self, secret: str):
+        self.secret = secret
+        self.status = 200
+        self.received: list[dict[str, Any]] = []
+        self.bad_signatures = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                key = unicodedata.normalize("NFKD", receiver.secret).encode("utf-8")
+                expected = "hmac-sha256-hex=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+                valid = hmac.compare_digest(expected, self.headers.get("X-Hmac-Signature", ""))
+                if valid:
+                    receiver.received.append(json.loads(body))
+                else:
+                    receiver.bad_signatures += 1
+                self.send_response(receiver.status if valid else 401)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/easypost"
+
+    def ids(self) -> list[str]:
+        return [event["id"] for event in self.received]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import os
 import signal
 import subprocess
@@ -13,13 +10,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
-from sandbox_testkit import NOW, Client, dump, make_world
+from sandbox_testkit import NOW, Client, WebhookReceiver, dump, make_world
 
 from sandbox.cli import build_parser, live_config, main
 from sandbox.clock import advance
@@ -36,45 +31,11 @@ FAST = {"hours_per_minute": 120.0, "tick_seconds": 0.2}  # 0.4 world hours (24 m
 LATEST_ORDER = "{ orders(first: 1, reverse: true) { nodes { name } } }"
 
 
-class Receiver:
-    """A tiny webhook endpoint: counts bodies with a valid EasyPost signature, rejects the rest."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.bad_signatures = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                expected = "hmac-sha256-hex=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-                valid = hmac.compare_digest(expected, self.headers.get("X-Hmac-Signature", ""))
-                if valid:
-                    receiver.received.append(json.loads(body))
-                else:
-                    receiver.bad_signatures += 1
-                self.send_response(200 if valid else 401)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/easypost"
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
+def receiver() -> Iterator[WebhookReceiver]:
+    server = WebhookReceiver(SECRET)
     yield server
-    server.server.shutdown()
-    server.server.server_close()
+    server.close()
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
@@ -196,7 +157,7 @@ def test_requests_during_ticks_succeed_and_see_whole_ticks(tmp_path: Path) -> No
     assert clock(world) == final and len(lines) == live.ticks
 
 
-def test_webhooks_and_files_are_pushed_while_serving(tmp_path: Path, receiver: Receiver) -> None:
+def test_webhooks_and_files_are_pushed_while_serving(tmp_path: Path, receiver: WebhookReceiver) -> None:
     world = tmp_path / "w"
     generate_world(world, days=4, seed=7, now=NOW, orders_per_day=8)
     landing = tmp_path / "landing"

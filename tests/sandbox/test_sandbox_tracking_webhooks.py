@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import threading
-import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sandbox_testkit import NOW, rows
+from sandbox_testkit import NOW, WebhookReceiver, rows
 
 from sandbox.cli import main
 from sandbox.clock import advance
@@ -37,52 +32,9 @@ RANK = {
 }
 
 
-class Receiver:
-    """A merchant's webhook endpoint: verifies the signature, records each body, answers `status`."""
-
-    def __init__(self, secret: str = SECRET):
-        self.secret = secret
-        self.status = 200
-        self.received: list[dict[str, Any]] = []
-        self.bad_signatures = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                key = unicodedata.normalize("NFKD", receiver.secret).encode("utf-8")
-                expected = "hmac-sha256-hex=" + hmac.new(key, body, hashlib.sha256).hexdigest()
-                valid = hmac.compare_digest(expected, self.headers.get("X-Hmac-Signature", ""))
-                if valid:
-                    receiver.received.append(json.loads(body))
-                else:
-                    receiver.bad_signatures += 1
-                self.send_response(receiver.status if valid else 401)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/easypost"
-
-    def ids(self) -> list[str]:
-        return [event["id"] for event in self.received]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
+def receiver() -> Iterator[WebhookReceiver]:
+    server = WebhookReceiver(SECRET)
     yield server
     server.close()
 
@@ -104,7 +56,9 @@ def due_events(world: Path) -> list[str]:
     ]
 
 
-def test_each_due_event_is_delivered_once_signed_and_shaped(tmp_path: Path, receiver: Receiver) -> None:
+def test_each_due_event_is_delivered_once_signed_and_shaped(
+    tmp_path: Path, receiver: WebhookReceiver
+) -> None:
     world = small_world(tmp_path / "w")
     due = due_events(world)
     assert world_stats(world)["easypost"]["events_pending"] == len(due) > 20
@@ -148,7 +102,7 @@ def test_each_due_event_is_delivered_once_signed_and_shaped(tmp_path: Path, rece
     assert len(set(receiver.ids())) == len(receiver.ids())
 
 
-def test_failures_stay_pending_and_are_sent_again(tmp_path: Path, receiver: Receiver) -> None:
+def test_failures_stay_pending_and_are_sent_again(tmp_path: Path, receiver: WebhookReceiver) -> None:
     world = small_world(tmp_path / "w")
     due = due_events(world)
     receiver.status = 500
@@ -156,7 +110,7 @@ def test_failures_stay_pending_and_are_sent_again(tmp_path: Path, receiver: Rece
         "sent": len(due), "duplicates_sent": 0, "accepted": 0, "failed": len(due)
     }  # fmt: skip
     assert world_stats(world)["easypost"]["events_pending"] == len(due)
-    closed = Receiver()
+    closed = WebhookReceiver(SECRET)
     closed.close()  # nothing listens there any more: a connection error
     assert deliver_pending(world, closed.url, SECRET)["failed"] == len(due)
     wrong = deliver_pending(world, receiver.url, "not-the-secret")  # the receiver refuses it: 401
@@ -173,7 +127,7 @@ def test_duplicates_and_shuffling_are_deterministic(tmp_path: Path) -> None:
     orders = []
     for name in ("a", "b"):
         world = small_world(tmp_path / name)
-        with_receiver = Receiver()
+        with_receiver = WebhookReceiver(SECRET)
         try:
             result = deliver_pending(world, with_receiver.url, SECRET, duplicate_every=4, shuffle=True)
             bodies = [{k: v for k, v in e.items() if k != "pending_urls"} for e in with_receiver.received]
@@ -229,7 +183,7 @@ def test_journeys_only_move_forward(tmp_path: Path) -> None:
     assert next_day >= 0.6 * tracked_24
 
 
-def test_cli_delivers(tmp_path: Path, receiver: Receiver, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_delivers(tmp_path: Path, receiver: WebhookReceiver, capsys: pytest.CaptureFixture[str]) -> None:
     world = small_world(tmp_path / "w")
     argv = ["--data-dir", str(world), "deliver-webhooks", "--url", receiver.url, "--secret", SECRET]
     assert main([*argv, "--duplicate-every", "5", "--shuffle"]) == 0
