@@ -12,9 +12,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-# Canonical statuses a file's status values may map to (dbt seed order_statuses.csv).
+# Canonical statuses a file's status values may map to: the ones a marketplace report can
+# state (a subset of dbt's seeds/order_statuses.csv; a test keeps them in step).
 CANONICAL_STATUSES = frozenset(
-    {"placed", "payment_authorised", "paid", "label_booked", "despatched", "cancelled"}
+    {
+        "placed", "payment_failed", "payment_authorised", "paid", "label_booked", "despatched",
+        "delivered", "returned", "cancelled",
+    }
 )
 REQUIRED_FIELDS = ("order_id", "placed_at")
 CANONICAL_FIELDS = frozenset(

@@ -149,3 +149,14 @@ def test_landing_folder_reads_each_file_once(data_paths, tmp_path, mapping):
 def test_example_files_exist():
     example = Path(EXAMPLES / "ebay-orders.csv").read_bytes()
     assert example.startswith(b"\xef\xbb\xbf"), "the example carries a BOM, as Excel writes it"
+
+
+def test_file_statuses_are_canonical_statuses_of_the_dbt_vocabulary():
+    """The connector's list of statuses a file may report is a subset of dbt's seed."""
+    import csv
+
+    from connectors.order_files.mapping import CANONICAL_STATUSES
+
+    with (PROJECT_ROOT / "dbt_project" / "seeds" / "order_statuses.csv").open() as seed:
+        canonical = {row["status"] for row in csv.DictReader(seed)}
+    assert CANONICAL_STATUSES <= canonical

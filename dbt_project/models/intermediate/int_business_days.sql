@@ -38,5 +38,9 @@ select
     ) as next_working_day,
     min(case when is_working_day then calendar_date end) over (
         partition by region order by calendar_date rows between 1 following and unbounded following
-    ) as following_working_day
+    ) as following_working_day,
+    -- Counting working days lets SLAs add "N working days" with a join on this number.
+    sum(case when is_working_day then 1 else 0 end) over (
+        partition by region order by calendar_date rows between unbounded preceding and current row
+    ) as working_day_number
 from flagged

@@ -1,8 +1,18 @@
 {#- The canonical lifecycle events of every order, one shape for every source.
-    actor says who caused the event (customer, system, human, carrier) so manual
-    touches can be counted; rule_version ties an automated event to the rules behind it. -#}
+    Source values become canonical event types through seeds/source_status_mappings.csv;
+    a value the seed does not know makes no event here and shows up in
+    unmapped_source_values instead. actor says who caused the event (customer, system,
+    human, carrier) so manual touches can be counted; rule_version ties an automated event
+    to the rules behind it. Sources that name orders by reference (payments, warehouses,
+    helpdesk) are linked through the channel's order number; carrier events through the
+    parcel's tracking number. -#}
 with orders as (
     select * from {{ ref('int_orders_unioned') }}
+),
+
+mappings as (
+    select * from {{ ref('source_status_mappings') }}
+    where event_type is not null
 ),
 
 woocommerce_orders as (
@@ -11,14 +21,6 @@ woocommerce_orders as (
 
 woocommerce_refunds as (
     select * from {{ ref('stg_woocommerce__order_refunds') }}
-),
-
-transactions as (
-    select * from {{ ref('stg_shopify__transactions') }}
-),
-
-fulfillments as (
-    select * from {{ ref('stg_shopify__fulfillments') }}
 ),
 
 bookings as (
@@ -33,24 +35,40 @@ placed as (
     from orders
 ),
 
-payments as (
+shopify_payments as (
     select
-        order_id,
-        case
-            when status = 'SUCCESS' and kind = 'AUTHORIZATION' then 'payment_authorised'
-            when status = 'SUCCESS' and kind in ('CAPTURE', 'SALE') then 'paid'
-            when status = 'SUCCESS' and kind = 'VOID' then 'payment_voided'
-            when status = 'SUCCESS' and kind = 'REFUND' then 'refunded'
-            when status in ('FAILURE', 'ERROR') then 'payment_failed'
-        end as event_type,
-        processed_at as occurred_at,
+        transactions.order_id,
+        mappings.event_type,
+        transactions.processed_at as occurred_at,
         'shopify' as source,
-        'system' as actor,
-        case when status in ('FAILURE', 'ERROR') then lower(kind) || ' ' || lower(status) end as reason,
+        mappings.actor,
+        case when mappings.event_type = 'payment_failed'
+            then lower(transactions.kind) || ' ' || lower(transactions.status) end as reason,
         cast(null as {{ dbt.type_string() }}) as rule_version,
-        transaction_id as source_record_id
-    from transactions
-    where status in ('SUCCESS', 'FAILURE', 'ERROR')
+        transactions.transaction_id as source_record_id
+    from {{ ref('stg_shopify__transactions') }} as transactions
+    inner join mappings
+        on mappings.source = 'shopify'
+        and mappings.source_field = 'transaction'
+        and mappings.source_value = transactions.kind || ':' || transactions.status
+),
+
+stripe_payments as (
+    select
+        orders.order_id,
+        mappings.event_type,
+        stripe.occurred_at,
+        'stripe' as source,
+        mappings.actor,
+        coalesce(stripe.failure_code, stripe.failure_message) as reason,
+        cast(null as {{ dbt.type_string() }}) as rule_version,
+        stripe.event_id as source_record_id
+    from {{ ref('stg_stripe__payment_events') }} as stripe
+    inner join mappings
+        on mappings.source = 'stripe'
+        and mappings.source_field = 'event_type'
+        and mappings.source_value = stripe.event_type
+    inner join orders on orders.order_name = coalesce(stripe.order_reference, stripe.order_id)
 ),
 
 cancellations as (
@@ -82,7 +100,7 @@ label_events as (
     where booking_status in ('booked', 'failed')
 ),
 
-despatches as (
+shopify_despatches as (
     -- A despatch whose tracking number orderloop booked is the automated flow; any
     -- other despatch was booked and handed over by a person.
     select
@@ -94,7 +112,7 @@ despatches as (
         cast(null as {{ dbt.type_string() }}) as reason,
         bookings.rule_version,
         fulfillments.fulfillment_id as source_record_id
-    from fulfillments
+    from {{ ref('stg_shopify__fulfillments') }} as fulfillments
     left join bookings
         on bookings.order_id = fulfillments.order_id
         and bookings.tracking_number = fulfillments.tracking_number
@@ -124,17 +142,109 @@ woocommerce_milestones as (
     where order_id in (select order_id from woocommerce_orders)
 ),
 
+warehouse_events as (
+    select
+        orders.order_id,
+        mappings.event_type,
+        feed.occurred_at,
+        'warehouse_feeds' as source,
+        mappings.actor,
+        cast(null as {{ dbt.type_string() }}) as reason,
+        cast(null as {{ dbt.type_string() }}) as rule_version,
+        {{ dbt.concat(["feed.warehouse_id", "'|'", "feed.order_reference", "'|'", "feed.event_type", "'|'",
+                       dbt.safe_cast("feed.occurred_at", dbt.type_string())]) }} as source_record_id
+    from {{ ref('stg_warehouse_feeds__fulfilment_events') }} as feed
+    inner join mappings
+        on mappings.source = 'warehouse_feeds'
+        and mappings.source_field = 'event'
+        and mappings.source_value = feed.event_type
+    inner join orders on orders.order_name = feed.order_reference
+),
+
+returns_received as (
+    select
+        orders.order_id,
+        'returned' as event_type,
+        returned.received_at as occurred_at,
+        'warehouse_feeds' as source,
+        'customer' as actor,
+        returned.condition || ': ' || returned.outcome as reason,
+        cast(null as {{ dbt.type_string() }}) as rule_version,
+        {{ dbt.concat(["returned.warehouse_id", "'|'", "returned.order_reference", "'|'", "returned.sku", "'|'",
+                       dbt.safe_cast("returned.received_at", dbt.type_string())]) }} as source_record_id
+    from {{ ref('stg_warehouse_feeds__returns') }} as returned
+    inner join orders on orders.order_name = returned.order_reference
+),
+
+carrier_events as (
+    select
+        parcels.order_id,
+        mappings.event_type,
+        tracking.occurred_at,
+        'easypost' as source,
+        mappings.actor,
+        tracking.status_detail as reason,
+        cast(null as {{ dbt.type_string() }}) as rule_version,
+        tracking.event_id as source_record_id
+    from {{ ref('stg_easypost__tracker_events') }} as tracking
+    inner join mappings
+        on mappings.source = 'easypost'
+        and mappings.source_field = 'tracking_status'
+        and mappings.source_value = tracking.tracking_status
+    inner join {{ ref('int_order_parcels') }} as parcels
+        on parcels.tracking_number = tracking.tracking_number
+),
+
+contacts as (
+    select
+        orders.order_id,
+        mappings.event_type,
+        tickets.created_at as occurred_at,
+        'zendesk' as source,
+        mappings.actor,
+        tickets.contact_reason as reason,
+        cast(null as {{ dbt.type_string() }}) as rule_version,
+        {{ dbt.safe_cast("tickets.ticket_id", dbt.type_string()) }} as source_record_id
+    from {{ ref('stg_zendesk__tickets') }} as tickets
+    inner join mappings
+        on mappings.source = 'zendesk'
+        and mappings.source_field = 'contact_reason'
+        and mappings.source_value = tickets.contact_reason
+    inner join orders on orders.order_name = tickets.order_reference
+),
+
 unioned as (
     select * from placed
+    union all select * from shopify_payments
+    union all select * from stripe_payments
     union all select * from woocommerce_milestones
-    union all select * from payments
     union all select * from cancellations
     union all select * from label_events
-    union all select * from despatches
+    union all select * from shopify_despatches
+    union all select * from warehouse_events
+    union all select * from returns_received
+    union all select * from carrier_events
+    union all select * from contacts
+),
+
+identified as (
+    select
+        {{ dbt.hash(dbt.concat(["source", "'|'", "event_type", "'|'", "source_record_id"])) }} as event_id,
+        unioned.*
+    from unioned
+    where occurred_at is not null
+),
+
+deduplicated as (
+    -- A feed row or webhook delivered twice is one event.
+    select
+        identified.*,
+        row_number() over (partition by event_id order by occurred_at) as copy_number
+    from identified
 )
 
 select
-    {{ dbt.hash(dbt.concat(["source", "'|'", "event_type", "'|'", "source_record_id"])) }} as event_id,
+    event_id,
     order_id,
     event_type,
     occurred_at,
@@ -142,5 +252,5 @@ select
     actor,
     reason,
     rule_version
-from unioned
-where occurred_at is not null
+from deduplicated
+where copy_number = 1

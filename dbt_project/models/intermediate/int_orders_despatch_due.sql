@@ -1,55 +1,116 @@
-{#- When each order is due to leave the warehouse.
-    Placed on a working day before the warehouse cut-off: due with that day's collection.
-    Otherwise: due with the collection of the next working day. Local times are read in
-    the warehouse's time zone, so British Summer Time is handled. -#}
+{#- When each order is due to leave the warehouse, and when it is promised to arrive.
+    The SLA clock starts at payment authorisation (or placement, when paid at checkout).
+    Started on a working day before the cut-off of the order's warehouse and service: due
+    with that day's collection; otherwise with the next working day's. The service may add
+    working days. Delivery is promised by the end of the day the service's delivery days
+    after the despatch day. Local times are read in the warehouse's time zone, so British
+    Summer Time is handled. Until routing lands, an order the warehouses have not yet
+    reported on is planned from the default warehouse and service. -#}
 with orders as (
-    select order_id, placed_at from {{ ref('int_orders_unioned') }}
-),
-
-warehouse as (
-    -- Routing comes later; until then every order ships from the default warehouse.
-    select * from {{ ref('warehouses') }} where warehouse_id = '{{ var("default_warehouse_id", "main") }}'
-),
-
-placed as (
     select
         orders.order_id,
-        warehouse.warehouse_id,
-        warehouse.timezone,
-        warehouse.holiday_region,
-        warehouse.despatch_cutoff_minutes,
-        warehouse.collection_minutes,
-        {{ utc_to_local('orders.placed_at', 'warehouse.timezone') }} as placed_local
+        orders.placed_at,
+        milestones.authorised_at,
+        milestones.paid_at,
+        coalesce(milestones.first_warehouse_id, '{{ var("default_warehouse_id") }}') as warehouse_id,
+        coalesce(milestones.service_code, '{{ var("default_service_code") }}') as service_code
+    from {{ ref('int_orders_unioned') }} as orders
+    left join {{ ref('int_orders_milestoned') }} as milestones on milestones.order_id = orders.order_id
+),
+
+clock as (
+    select
+        order_id,
+        warehouse_id,
+        service_code,
+        case
+            when coalesce(authorised_at, paid_at) > placed_at then coalesce(authorised_at, paid_at)
+            else placed_at
+        end as sla_started_at
     from orders
-    cross join warehouse
+),
+
+rules as (
+    select
+        clock.*,
+        warehouses.timezone,
+        warehouses.holiday_region,
+        warehouse_services.despatch_cutoff_minutes,
+        warehouse_services.collection_minutes,
+        services.despatch_extra_working_days,
+        services.delivery_promise_working_days,
+        {{ utc_to_local('clock.sla_started_at', 'warehouses.timezone') }} as started_local
+    from clock
+    inner join {{ ref('warehouses') }} as warehouses on warehouses.warehouse_id = clock.warehouse_id
+    inner join {{ ref('warehouse_services') }} as warehouse_services
+        on warehouse_services.warehouse_id = clock.warehouse_id
+        and warehouse_services.service_code = clock.service_code
+    inner join {{ ref('carrier_services') }} as services on services.service_code = clock.service_code
+),
+
+first_day as (
+    select
+        rules.*,
+        calendar.working_day_number + case
+            when calendar.is_working_day
+                and rules.started_local < {{ dbt.dateadd(
+                    'minute', 'rules.despatch_cutoff_minutes', 'cast(calendar.calendar_date as timestamp)'
+                ) }}
+                then 0
+            else 1
+        end as first_working_day_number
+    from rules
+    inner join {{ ref('int_business_days') }} as calendar
+        on calendar.region = rules.holiday_region
+        and calendar.calendar_date = cast(rules.started_local as date)
 ),
 
 due_day as (
     select
-        placed.order_id,
-        placed.warehouse_id,
-        placed.timezone,
-        placed.collection_minutes,
-        case
-            when calendar.is_working_day
-                and placed.placed_local < {{ dbt.dateadd(
-                    'minute', 'placed.despatch_cutoff_minutes', 'cast(calendar.calendar_date as timestamp)'
-                ) }}
-                then calendar.calendar_date
-            else calendar.following_working_day
-        end as due_local_date
-    from placed
-    inner join {{ ref('int_business_days') }} as calendar
-        on calendar.region = placed.holiday_region
-        and calendar.calendar_date = cast(placed.placed_local as date)
+        first_day.order_id,
+        first_day.warehouse_id,
+        first_day.service_code,
+        first_day.timezone,
+        first_day.holiday_region,
+        first_day.collection_minutes,
+        first_day.delivery_promise_working_days,
+        first_day.sla_started_at,
+        due_calendar.calendar_date as due_local_date,
+        due_calendar.working_day_number as due_working_day_number
+    from first_day
+    inner join {{ ref('int_business_days') }} as due_calendar
+        on due_calendar.region = first_day.holiday_region
+        and due_calendar.is_working_day
+        and due_calendar.working_day_number
+            = first_day.first_working_day_number + first_day.despatch_extra_working_days
+),
+
+promise_day as (
+    select
+        due_day.*,
+        promise_calendar.calendar_date as delivery_promised_local_date
+    from due_day
+    left join {{ ref('int_business_days') }} as promise_calendar
+        on promise_calendar.region = due_day.holiday_region
+        and promise_calendar.is_working_day
+        and promise_calendar.working_day_number
+            = due_day.due_working_day_number + due_day.delivery_promise_working_days
 )
 
 select
     order_id,
     warehouse_id,
+    service_code,
+    sla_started_at,
     due_local_date,
     {{ local_to_utc(
         dbt.dateadd('minute', 'collection_minutes', 'cast(due_local_date as timestamp)'),
         'timezone'
-    ) }} as despatch_due_at
-from due_day
+    ) }} as despatch_due_at,
+    delivery_promised_local_date,
+    -- The end of the promised day: a parcel delivered any time that day is on time.
+    {{ local_to_utc(
+        dbt.dateadd('day', '1', 'cast(delivery_promised_local_date as timestamp)'),
+        'timezone'
+    ) }} as delivery_promised_by
+from promise_day

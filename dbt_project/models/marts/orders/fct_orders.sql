@@ -1,22 +1,22 @@
-{#- One row per order: its milestones, canonical status and despatch SLA. -#}
+{#- One row per order: its milestones, canonical status, shipping and SLAs.
+    Definitions (docs/warehouse.md): the SLA clock starts at payment authorisation, or at
+    placement when paid at checkout; despatch is due at the warehouse's collection on the
+    first working day whose cut-off is not yet past, plus the service's extra days; a
+    manual touch is an event a person caused. -#}
 with orders as (
     select * from {{ ref('int_orders_unioned') }}
 ),
 
-events as (
-    select * from {{ ref('int_order_events_unioned') }}
+milestones as (
+    select * from {{ ref('int_orders_milestoned') }}
 ),
 
-milestones as (
-    select
-        order_id,
-        min(case when event_type = 'payment_authorised' then occurred_at end) as authorised_at,
-        min(case when event_type = 'paid' then occurred_at end) as paid_at,
-        min(case when event_type = 'label_booked' then occurred_at end) as label_booked_at,
-        min(case when event_type = 'despatched' then occurred_at end) as despatched_at,
-        sum(case when actor = 'human' then 1 else 0 end) as manual_touches
-    from events
-    group by order_id
+due as (
+    select * from {{ ref('int_orders_despatch_due') }}
+),
+
+conflicts as (
+    select distinct order_id from {{ ref('dq_order_timestamp_conflicts') }}
 ),
 
 latest_booking as (
@@ -32,16 +32,6 @@ latest_booking as (
     where attempt_rank = 1
 ),
 
-despatch_tracking as (
-    select order_id, min(tracking_number) as tracking_number, min(carrier) as carrier
-    from {{ ref('stg_shopify__fulfillments') }}
-    group by order_id
-),
-
-due as (
-    select * from {{ ref('int_orders_despatch_due') }}
-),
-
 as_of as (
     -- "Now" for SLA checks is the newest change the warehouse has seen, so a rebuild
     -- of old data gives the same answer as the run that first built it.
@@ -54,27 +44,43 @@ joined as (
         orders.order_name,
         orders.channel,
         due.warehouse_id,
+        milestones.warehouse_ids,
         orders.placed_at,
         milestones.authorised_at,
         milestones.paid_at,
         milestones.label_booked_at,
+        milestones.pick_started_at,
+        milestones.packed_at,
         milestones.despatched_at,
-        orders.cancelled_at,
+        milestones.first_carrier_scan_at,
+        milestones.delivered_at,
+        milestones.cancelled_at,
+        milestones.refunded_at,
+        milestones.returned_at,
+        milestones.status,
         orders.financial_status,
         orders.fulfillment_status,
-        coalesce(despatch_tracking.tracking_number, latest_booking.tracking_number) as tracking_number,
-        coalesce(despatch_tracking.carrier, case when latest_booking.booking_status = 'booked' then 'Royal Mail' end)
+        coalesce(milestones.tracking_number, latest_booking.tracking_number) as tracking_number,
+        coalesce(milestones.carrier, case when latest_booking.booking_status = 'booked' then 'Royal Mail' end)
             as carrier,
+        due.service_code,
         latest_booking.booking_status as label_booking_status,
         latest_booking.failure_reason as label_failure_reason,
+        due.sla_started_at,
         due.despatch_due_at,
-        cast(coalesce(milestones.manual_touches, 0) as {{ dbt.type_int() }}) as manual_touches,
+        due.delivery_promised_by,
+        milestones.is_split_shipment,
+        milestones.manual_touches,
+        milestones.manual_touches_before_despatch,
+        milestones.customer_contacts,
+        milestones.rule_version,
+        conflicts.order_id is not null as has_timestamp_conflict,
         as_of.as_of_at
     from orders
-    left join milestones on milestones.order_id = orders.order_id
+    inner join milestones on milestones.order_id = orders.order_id
     left join latest_booking on latest_booking.order_id = orders.order_id
-    left join despatch_tracking on despatch_tracking.order_id = orders.order_id
     left join due on due.order_id = orders.order_id
+    left join conflicts on conflicts.order_id = orders.order_id
     cross join as_of
 )
 
@@ -83,35 +89,50 @@ select
     order_name,
     channel,
     warehouse_id,
+    warehouse_ids,
     placed_at,
     authorised_at,
     paid_at,
     label_booked_at,
+    pick_started_at,
+    packed_at,
     despatched_at,
+    first_carrier_scan_at,
+    delivered_at,
     cancelled_at,
-    case
-        when cancelled_at is not null then 'cancelled'
-        when despatched_at is not null then 'despatched'
-        when label_booked_at is not null then 'label_booked'
-        when label_booking_status = 'failed' then 'label_booking_failed'
-        when paid_at is not null then 'paid'
-        when authorised_at is not null then 'payment_authorised'
-        else 'placed'
-    end as status,
+    refunded_at,
+    returned_at,
+    status,
     financial_status,
     fulfillment_status,
     tracking_number,
     carrier,
+    service_code,
     label_booking_status,
     label_failure_reason,
-    cast({{ dbt.datediff('placed_at', 'despatched_at', 'minute') }} as {{ dbt.type_float() }}) / 60.0
-        as cycle_time_to_despatch_hours,
+    case when not has_timestamp_conflict then
+        cast({{ dbt.datediff('placed_at', 'despatched_at', 'minute') }} as {{ dbt.type_float() }}) / 60.0
+    end as cycle_time_to_despatch_hours,
+    case when not has_timestamp_conflict then
+        cast({{ dbt.datediff('placed_at', 'delivered_at', 'minute') }} as {{ dbt.type_float() }}) / 60.0
+    end as cycle_time_to_delivery_hours,
+    sla_started_at,
     despatch_due_at,
     case
         when despatched_at is not null then despatched_at <= despatch_due_at
         when cancelled_at is not null then null
         when as_of_at > despatch_due_at then false
     end as despatched_on_time,
-    manual_touches,
-    manual_touches = 0 as is_touchless
+    delivery_promised_by,
+    case
+        when delivered_at is not null then delivered_at <= delivery_promised_by
+        when cancelled_at is not null or status in ('returned_to_sender', 'returned') then null
+        when as_of_at > delivery_promised_by then false
+    end as delivered_on_time,
+    cast(manual_touches as {{ dbt.type_int() }}) as manual_touches,
+    manual_touches_before_despatch = 0 as is_touchless,
+    cast(customer_contacts as {{ dbt.type_int() }}) as customer_contacts,
+    is_split_shipment,
+    has_timestamp_conflict,
+    rule_version
 from joined

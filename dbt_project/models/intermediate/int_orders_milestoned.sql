@@ -1,0 +1,126 @@
+{#- One row per order: when it reached each lifecycle milestone, its canonical status and
+    how it ships. Status is the furthest status any event reached (order_statuses.csv
+    ranks), so an event that arrives late or out of order never moves an order backwards;
+    a final status (delivered, returned, cancelled) is never undone by a later scan. -#}
+with orders as (
+    select * from {{ ref('int_orders_unioned') }}
+),
+
+events as (
+    select * from {{ ref('int_order_events_unioned') }}
+),
+
+event_types as (
+    select * from {{ ref('event_types') }}
+),
+
+statuses as (
+    select * from {{ ref('order_statuses') }}
+),
+
+milestones as (
+    select
+        order_id,
+        min(case when event_type = 'payment_authorised' then occurred_at end) as authorised_at,
+        min(case when event_type = 'paid' then occurred_at end) as paid_at,
+        min(case when event_type = 'label_booked' then occurred_at end) as label_booked_at,
+        min(case when event_type = 'pick_started' then occurred_at end) as pick_started_at,
+        min(case when event_type = 'packed' then occurred_at end) as packed_at,
+        min(case when event_type = 'despatched' then occurred_at end) as despatched_at,
+        min(case when event_type in ('in_transit', 'out_for_delivery', 'delivered', 'delivery_failed',
+                                     'available_for_pickup') then occurred_at end) as first_carrier_scan_at,
+        min(case when event_type = 'delivered' then occurred_at end) as delivered_at,
+        min(case when event_type = 'refunded' then occurred_at end) as refunded_at,
+        min(case when event_type = 'returned' then occurred_at end) as returned_at,
+        min(case when event_type = 'cancelled' then occurred_at end) as cancelled_event_at,
+        sum(case when actor = 'human' then 1 else 0 end) as manual_touches,
+        sum(case when event_type = 'customer_contacted' then 1 else 0 end) as customer_contacts,
+        max(rule_version) as rule_version
+    from events
+    group by order_id
+),
+
+touches_before_despatch as (
+    -- Touchless means no person handled the order between placement and despatch; a
+    -- return processed by hand later does not make the fulfilment manual.
+    select
+        events.order_id,
+        sum(case when events.actor = 'human' then 1 else 0 end) as manual_touches_before_despatch
+    from events
+    inner join milestones on milestones.order_id = events.order_id
+    where milestones.despatched_at is null or events.occurred_at <= milestones.despatched_at
+    group by events.order_id
+),
+
+furthest_status as (
+    select order_id, status, lifecycle_rank from (
+        select
+            events.order_id,
+            statuses.status,
+            statuses.lifecycle_rank,
+            row_number() over (
+                partition by events.order_id
+                order by statuses.lifecycle_rank desc, events.occurred_at desc
+            ) as furthest
+        from events
+        inner join event_types on event_types.event_type = events.event_type
+        inner join statuses on statuses.status = event_types.status_after
+    ) as ranked
+    where furthest = 1
+),
+
+shipping as (
+    -- The warehouse(s), carrier and service from the parcels; an order split across
+    -- warehouses names each one.
+    select
+        order_id,
+        {{ dbt.listagg("distinct warehouse_id", "', '", "order by warehouse_id") }} as warehouse_ids,
+        min(warehouse_id) as first_warehouse_id,
+        count(distinct tracking_number) as parcels,
+        min(carrier) as carrier,
+        min(service_code) as service_code,
+        min(tracking_number) as tracking_number
+    from {{ ref('int_order_parcels') }}
+    group by order_id
+),
+
+reported as (
+    select orders.order_id, statuses.status, statuses.lifecycle_rank
+    from orders
+    inner join statuses on statuses.status = orders.reported_status
+)
+
+select
+    orders.order_id,
+    milestones.authorised_at,
+    milestones.paid_at,
+    milestones.label_booked_at,
+    milestones.pick_started_at,
+    milestones.packed_at,
+    milestones.despatched_at,
+    milestones.first_carrier_scan_at,
+    milestones.delivered_at,
+    coalesce(orders.cancelled_at, milestones.cancelled_event_at) as cancelled_at,
+    milestones.refunded_at,
+    milestones.returned_at,
+    -- An order file's own status counts when it is further on than its events.
+    case
+        when reported.lifecycle_rank > coalesce(furthest_status.lifecycle_rank, 0) then reported.status
+        else coalesce(furthest_status.status, 'placed')
+    end as status,
+    shipping.warehouse_ids,
+    shipping.first_warehouse_id,
+    coalesce(shipping.parcels, 0) > 1 as is_split_shipment,
+    shipping.carrier,
+    shipping.service_code,
+    shipping.tracking_number,
+    coalesce(milestones.manual_touches, 0) as manual_touches,
+    coalesce(touches_before_despatch.manual_touches_before_despatch, 0) as manual_touches_before_despatch,
+    coalesce(milestones.customer_contacts, 0) as customer_contacts,
+    milestones.rule_version
+from orders
+left join milestones on milestones.order_id = orders.order_id
+left join furthest_status on furthest_status.order_id = orders.order_id
+left join reported on reported.order_id = orders.order_id
+left join shipping on shipping.order_id = orders.order_id
+left join touches_before_despatch on touches_before_despatch.order_id = orders.order_id
