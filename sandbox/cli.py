@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.clock import advance
-from sandbox.faults import FAULT_SYSTEMS, FaultConfig
+from sandbox.faults import DEFAULT_FAULT_SYSTEMS, FAULT_SYSTEMS, FaultConfig
 from sandbox.generator import generate_world
 from sandbox.live import DEFAULT_TICK_SECONDS, LiveConfig
 from sandbox.query_cost import ThrottleConfig
@@ -48,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=7)
     gen.add_argument("--now", help="world clock as ISO-8601 (default: current UTC hour)")
     gen.add_argument("--orders-per-day", type=int, default=27)
+    gen.add_argument(
+        "--large-order-every",
+        type=int,
+        default=None,
+        help="every k-th Shopify order gets 13 line items and 3 fulfillment orders (default off)",
+    )
 
     serve = sub.add_parser("serve", help="serve every API until Ctrl-C / SIGTERM")
     serve.add_argument("--host", default="127.0.0.1")
@@ -71,25 +77,47 @@ def build_parser() -> argparse.ArgumentParser:
         "--fault-rate-limit",
         type=int,
         default=None,
-        help="WooCommerce/Stripe/Zendesk requests per second before HTTP 429 + Retry-After (default off)",
+        help="requests per second to a faulted system before HTTP 429 + Retry-After (default off)",
     )
     serve.add_argument(
         "--fault-fail-every",
         type=int,
         default=None,
-        help="every k-th WooCommerce/Stripe/Zendesk request fails (default off)",
+        help="every k-th request to a faulted system fails (default off)",
     )
     serve.add_argument("--fault-status", type=int, default=503, help="status of the injected failures")
     serve.add_argument(
         "--fault-malformed-every",
         type=int,
         default=None,
-        help="every k-th WooCommerce order / Stripe event / Zendesk ticket is served malformed (default off)",
+        help="every k-th WooCommerce order / Stripe event / Zendesk ticket / Shopify order is served"
+        " malformed (default off)",
+    )
+    serve.add_argument(
+        "--fault-stall-every",
+        type=int,
+        default=None,
+        help="every k-th request to a faulted system is held --fault-stall-seconds before its answer"
+        " (default off)",
+    )
+    serve.add_argument(
+        "--fault-stall-seconds",
+        type=float,
+        default=FaultConfig.stall_seconds,
+        help="how long a stalled request is held",
+    )
+    serve.add_argument(
+        "--fault-reset-every",
+        type=int,
+        default=None,
+        help="every k-th request to a faulted system has its connection dropped without an answer"
+        " (default off)",
     )
     serve.add_argument(
         "--fault-systems",
-        default=",".join(FAULT_SYSTEMS),
-        help="comma-separated systems the faults apply to (woocommerce, stripe, zendesk)",
+        default=",".join(DEFAULT_FAULT_SYSTEMS),
+        help=f"comma-separated systems the faults apply to (any of {', '.join(FAULT_SYSTEMS)};"
+        f" default {','.join(DEFAULT_FAULT_SYSTEMS)})",
     )
     serve.add_argument(
         "--live-hours-per-minute",
@@ -133,7 +161,8 @@ def _print_human_stats(stats: dict[str, Any]) -> None:
     print(
         f"orders: {shop['orders_total']} total, {shop['orders_cancelled']} cancelled, "
         f"{shop['orders_address_invalid']} invalid address, "
-        f"{shop['orders_paid_open_address_valid']} paid+unfulfilled+valid (to book)"
+        f"{shop['orders_paid_open_address_valid']} paid+unfulfilled+valid (to book); "
+        f"{shop['line_items_total']} line items ({shop['orders_large']} large orders)"
     )
     print("  financial:   " + ", ".join(f"{k}={v}" for k, v in shop["orders_by_financial_status"].items()))
     print("  fulfillment: " + ", ".join(f"{k}={v}" for k, v in shop["orders_by_fulfillment_status"].items()))
@@ -190,21 +219,36 @@ def live_config(args: argparse.Namespace) -> LiveConfig | None:
     )
 
 
+def fault_config(args: argparse.Namespace) -> FaultConfig | None:
+    """The `serve` fault options as a FaultConfig; None when no fault is asked for."""
+    wanted = (
+        args.fault_rate_limit,
+        args.fault_fail_every,
+        args.fault_malformed_every,
+        args.fault_stall_every,
+        args.fault_reset_every,
+    )
+    if all(v is None for v in wanted):
+        return None
+    return FaultConfig(
+        rate_limit_per_second=args.fault_rate_limit,
+        fail_every=args.fault_fail_every,
+        fail_status=args.fault_status,
+        systems=tuple(s.strip() for s in args.fault_systems.split(",") if s.strip()),
+        malformed_every=args.fault_malformed_every,
+        stall_every=args.fault_stall_every,
+        stall_seconds=args.fault_stall_seconds,
+        reset_every=args.fault_reset_every,
+    )
+
+
 def _serve(args: argparse.Namespace) -> int:
     if not world_exists(args.data_dir):
         print(f"no world in {args.data_dir}; run `generate` first", file=sys.stderr)
         return 1
     live = live_config(args)
     throttle = ThrottleConfig(maximum_available=args.bucket_size, restore_rate=args.restore_rate)
-    faults = None
-    if any(v is not None for v in (args.fault_rate_limit, args.fault_fail_every, args.fault_malformed_every)):
-        faults = FaultConfig(
-            rate_limit_per_second=args.fault_rate_limit,
-            fail_every=args.fault_fail_every,
-            fail_status=args.fault_status,
-            systems=tuple(s.strip() for s in args.fault_systems.split(",") if s.strip()),
-            malformed_every=args.fault_malformed_every,
-        )
+    faults = fault_config(args)
     server = SandboxServer(
         args.data_dir,
         host=args.host,
@@ -264,7 +308,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "generate":
             now = parse_iso(args.now) if args.now else None
             generate_world(
-                args.data_dir, days=args.days, seed=args.seed, now=now, orders_per_day=args.orders_per_day
+                args.data_dir,
+                days=args.days,
+                seed=args.seed,
+                now=now,
+                orders_per_day=args.orders_per_day,
+                large_order_every=args.large_order_every,
             )
             stats = world_stats(args.data_dir)
             print(

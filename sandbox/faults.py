@@ -1,27 +1,43 @@
-"""Injected faults for the WooCommerce, Stripe and Zendesk endpoints: rate limiting, transient 5xx
-errors and malformed records.
+"""Injected faults for every outside system the sandbox serves: rate limiting, transient 5xx errors,
+stalls, dropped connections and malformed records.
 
 All are deterministic so tests stay stable: the rate limit counts requests in a rolling second
-(the N+1-th within one second gets HTTP 429 with `Retry-After`), `fail_every=k` fails exactly
-every k-th request that got past the rate limit, and `malformed_every=k` breaks every k-th record of a
-system (see `malformed`; the same records on every request). Each system has its own counters; all
-off by default.
+(the N+1-th within one second gets HTTP 429 with `Retry-After`); every request that got past the rate
+limit is numbered, and `reset_every=k` drops the connection of exactly every k-th of them without an
+HTTP answer, `fail_every=k` answers every k-th with `fail_status`, and `stall_every=k` holds every
+k-th for `stall_seconds` before answering it normally (one fault per request, in that order of
+precedence); `malformed_every=k` breaks every k-th record of a system (see `malformed`; the same
+records on every request). Each system has its own counters; all off by default.
+
+By default faults apply to WooCommerce, Stripe and Zendesk only (as before Shopify and Click & Drop
+could be faulted); name `shopify` and `click_and_drop` in `systems` to fault them too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
-FAULT_SYSTEMS = ("woocommerce", "stripe", "zendesk")
+FAULT_SYSTEMS = ("woocommerce", "stripe", "zendesk", "shopify", "click_and_drop")
+# What `FaultConfig.systems` is when not given: the systems faults applied to from the start.
+DEFAULT_FAULT_SYSTEMS = ("woocommerce", "stripe", "zendesk")
+# Systems whose records `malformed_every` can break (Click & Drop serves only the client's bookings).
+MALFORMED_SYSTEMS = ("woocommerce", "stripe", "zendesk", "shopify")
 Endpoint = Callable[[Request], Awaitable[Response]]
+# Scope keys: the connection's transport (set by `remember_transport`) and the mark a dropped
+# connection leaves for the request log.
+TRANSPORT_KEY = "sandbox.transport"
+RESET_KEY = "sandbox.connection_reset"
 
 
 @dataclass(frozen=True)
@@ -32,14 +48,21 @@ class FaultConfig:
     fail_every: every k-th request answers `fail_status` (None: never).
     malformed_every: every k-th record of a system is served breaking its API's documentation
         (None: never).
-    systems: which systems the faults apply to (a subset of woocommerce, stripe, zendesk).
+    stall_every: every k-th request waits `stall_seconds` before it is answered (None: never).
+    stall_seconds: how long a stalled request waits.
+    reset_every: every k-th request's connection is closed without any HTTP response (None: never).
+    systems: which systems the faults apply to (a subset of `FAULT_SYSTEMS`; default woocommerce,
+        stripe, zendesk).
     """
 
     rate_limit_per_second: int | None = None
     fail_every: int | None = None
     fail_status: int = 503
-    systems: tuple[str, ...] = FAULT_SYSTEMS
+    systems: tuple[str, ...] = DEFAULT_FAULT_SYSTEMS
     malformed_every: int | None = None
+    stall_every: int | None = None
+    stall_seconds: float = 30.0
+    reset_every: int | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.systems) - set(FAULT_SYSTEMS)
@@ -49,12 +72,53 @@ class FaultConfig:
             )
         if self.rate_limit_per_second is not None and self.rate_limit_per_second < 1:
             raise ValueError("rate_limit_per_second must be >= 1")
-        if self.fail_every is not None and self.fail_every < 1:
-            raise ValueError("fail_every must be >= 1")
-        if self.malformed_every is not None and self.malformed_every < 1:
-            raise ValueError("malformed_every must be >= 1")
+        for name in ("fail_every", "malformed_every", "stall_every", "reset_every"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be >= 1")
         if not 500 <= self.fail_status <= 599:
             raise ValueError("fail_status must be a 5xx status")
+        if not (math.isfinite(self.stall_seconds) and self.stall_seconds > 0):
+            raise ValueError("stall_seconds must be > 0")
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What to do to one request instead of (or before) answering it normally."""
+
+    kind: str  # "rate_limit" | "fail" (answer `response`), "stall" (wait, then answer), "reset"
+    response: Response | None = None
+
+
+class NoResponse(Response):
+    """Sends nothing: the connection was dropped before any answer."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=599)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        return None
+
+
+def remember_transport(scope: MutableMapping[str, Any], send: Send) -> None:
+    """Keep uvicorn's connection transport in the scope, so `reset_every` can drop the connection.
+
+    uvicorn hands the app its per-request cycle's bound `send`; the cycle owns the transport.
+    Under another server nothing is kept and a reset falls back to whatever that server does when an
+    app answers nothing."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is not None and hasattr(transport, "abort"):
+        scope[TRANSPORT_KEY] = transport
+
+
+async def drop_connection(scope: MutableMapping[str, Any]) -> None:
+    """Close the connection of a request `FaultInjector.reset` marked, before any byte of an answer:
+    the client reads end-of-stream where the status line should be (http.client's
+    RemoteDisconnected, requests' ConnectionError "Connection aborted")."""
+    transport = scope.get(TRANSPORT_KEY)
+    if scope.get(RESET_KEY) and transport is not None:
+        transport.abort()
+        await asyncio.sleep(0)  # uvicorn sees the connection go, so it sends no 500 of its own
 
 
 class FaultInjector:
@@ -70,18 +134,23 @@ class FaultInjector:
     ):
         if config is None or system not in config.systems:
             config = FaultConfig()
+        self.system = system
         self.rate_limit = config.rate_limit_per_second
         self.fail_every = config.fail_every
         self.fail_status = config.fail_status
+        self.stall_every = config.stall_every
+        self.stall_seconds = config.stall_seconds
+        self.reset_every = config.reset_every
         self._too_many = too_many
         self._unavailable = unavailable
         self._clock = clock
         self._calls: deque[float] = deque()
         self._served = 0
         self._lock = threading.Lock()
+        self._released = threading.Event()
 
-    def check(self) -> Response | None:
-        """Count one request; the fault response to send instead, if any."""
+    def check(self) -> Fault | None:
+        """Count one request; the fault to apply to it, if any."""
         with self._lock:
             if self.rate_limit is not None:
                 now = self._clock()
@@ -91,18 +160,59 @@ class FaultInjector:
                     wait = max(1, math.ceil(1.0 - (now - self._calls[0])))
                     response = self._too_many(wait)
                     response.headers["Retry-After"] = str(wait)
-                    return response
+                    return Fault("rate_limit", response)
                 self._calls.append(now)
             self._served += 1
-            if self.fail_every is not None and self._served % self.fail_every == 0:
-                return self._unavailable(self.fail_status)
+            served = self._served
+        if self.reset_every is not None and served % self.reset_every == 0:
+            return Fault("reset")
+        if self.fail_every is not None and served % self.fail_every == 0:
+            return Fault("fail", self._unavailable(self.fail_status))
+        if self.stall_every is not None and served % self.stall_every == 0:
+            return Fault("stall")
         return None
+
+    def release(self, released: bool = True) -> None:
+        """End every stall now and skip later ones, so a stopping server is not held up by them
+        (`released=False` arms them again for a restart)."""
+        if released:
+            self._released.set()
+        else:
+            self._released.clear()
+
+    async def stall(self) -> None:
+        """Wait `stall_seconds` without blocking the event loop (other requests go on being served)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.stall_seconds
+        while not self._released.is_set():
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(left, 0.05))
+
+    @staticmethod
+    def reset(request: Request) -> Response:
+        """Answer nothing and mark the request, so the app drops its connection on the way out (see
+        `drop_connection`), after the request log has noted it."""
+        request.scope[RESET_KEY] = True
+        return NoResponse()
 
     def wrap(self, endpoint: Endpoint) -> Endpoint:
         """The endpoint behind this injector."""
 
         async def guarded(request: Request) -> Response:
             fault = self.check()
-            return fault if fault is not None else await endpoint(request)
+            if fault is None:
+                return await endpoint(request)
+            if fault.kind == "reset":
+                return self.reset(request)
+            if fault.kind == "stall":
+                # Read the body first: the endpoint still runs after the stall (a POST is carried
+                # out although the client may have given up), and Starlette keeps the body it read.
+                await request.body()
+                await self.stall()
+                return await endpoint(request)
+            assert fault.response is not None
+            return fault.response
 
         return guarded

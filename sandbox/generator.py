@@ -13,7 +13,7 @@ from faker import Faker
 from sandbox.bookings import create_booking
 from sandbox.fulfilment import fulfil_order
 from sandbox.logistics import sync_logistics
-from sandbox.order_factory import ManualDespatch, OrderFactory
+from sandbox.order_factory import LARGE_ORDER_META, ManualDespatch, OrderFactory
 from sandbox.shopify_refunds import sync_refunds
 from sandbox.timeutil import normalise, to_iso, utc_now_hour
 from sandbox.woo_lifecycle import simulate_woocommerce, woo_orders_per_day
@@ -55,11 +55,22 @@ def _catalogue() -> list[tuple[str, str, str, int]]:
 
 
 def generate_world(
-    data_dir: Path, days: int = 30, seed: int = 7, now: datetime | None = None, orders_per_day: int = 27
+    data_dir: Path,
+    days: int = 30,
+    seed: int = 7,
+    now: datetime | None = None,
+    orders_per_day: int = 27,
+    large_order_every: int | None = None,
 ) -> None:
-    """Replace the world in `data_dir`; the same seed and `now` always give the same content."""
+    """Replace the world in `data_dir`; the same seed and `now` always give the same content.
+
+    `large_order_every=k` makes every k-th Shopify order a large one (13 line items, so three
+    fulfillment orders), here and in every later `advance`, for clients that must page an order's
+    nested connections; off by default, and then the world is exactly what it always was."""
     if days < 1:
         raise ValueError("days must be >= 1")
+    if large_order_every is not None and large_order_every < 1:
+        raise ValueError("large_order_every must be >= 1")
     clock = normalise(now) if now is not None else utc_now_hour()
     rng = random.Random(seed)
     fake = Faker("en_GB")
@@ -71,6 +82,8 @@ def generate_world(
             set_meta(conn, "seed", seed)
             set_meta(conn, "generated_days", days)
             set_meta(conn, "orders_per_day", orders_per_day)
+            if large_order_every is not None:  # no meta row when off: default worlds stay byte-identical
+                set_meta(conn, LARGE_ORDER_META, large_order_every)
             set_world_now(conn, clock)
             conn.executemany(
                 "INSERT INTO products(sku, title, price, weight_grams) VALUES (?, ?, ?, ?)", _catalogue()

@@ -2,19 +2,23 @@
 on purpose when `FaultConfig.malformed_every=k` is set on a running server (off by default).
 
 Which records: the k-th, 2k-th, ... record of a system in creation order (WooCommerce orders by id,
-Stripe events by their sequence, Zendesk tickets by id). That is a property of the record, not of the
-request, so the same records are broken, the same way, in every listing, page and single fetch that
-serves them, and a re-run sees exactly what the first run saw. How, alternating per system (the first
-broken record takes the first shape):
+Stripe events by their sequence, Zendesk tickets by id, Shopify orders by id). That is a property of
+the record, not of the request, so the same records are broken, the same way, in every listing, page
+and single fetch that serves them, and a re-run sees exactly what the first run saw. How, alternating
+per system (the first broken record takes the first shape):
 
 | System | Shapes |
 |---|---|
 | woocommerce (orders) | `date_created_gmt` "0000-00-00T00:00:00" (WordPress's zero date); `total` "" |
 | stripe (events) | `created` missing; `data.object` null |
 | zendesk (tickets) | `created_at` "not-a-date"; `id` null |
+| shopify (orders, GraphQL) | `createdAt` "not-a-date"; `totalPriceSet.shopMoney.amount` "" |
 
 Filters, sorting and cursors keep working on the record's real values. Every record served broken is
-logged once, by its real id, in the world's `malformed_served`, which `stats` counts.
+logged once, by its real id (Shopify: the order's gid), in the world's `malformed_served`, which
+`stats` counts. Shopify orders are broken as they are resolved, so `orders` and `order(id:)` serve
+them alike, and only the fields a query selects show it (a query without `createdAt` or
+`totalPriceSet` gets a well-formed answer, though the order is still logged as served broken).
 """
 
 from __future__ import annotations
@@ -56,16 +60,27 @@ def _zendesk_null_id(ticket: Record) -> None:
     ticket["id"] = None
 
 
+def _shopify_bad_date(order: Record) -> None:
+    order["createdAt"] = "not-a-date"
+
+
+def _shopify_empty_total(order: Record) -> None:
+    bag = order["totalPriceSet"]
+    order["totalPriceSet"] = {**bag, "shopMoney": {**bag["shopMoney"], "amount": ""}}
+
+
 SHAPES: dict[str, tuple[tuple[str, Callable[[Record], None]], ...]] = {
     "woocommerce": (("date_created_gmt_zero", _woo_zero_date), ("total_empty", _woo_empty_total)),
     "stripe": (("created_missing", _stripe_no_created), ("data_object_null", _stripe_null_object)),
     "zendesk": (("created_at_invalid", _zendesk_bad_date), ("id_null", _zendesk_null_id)),
+    "shopify": (("created_at_invalid", _shopify_bad_date), ("total_amount_empty", _shopify_empty_total)),
 }
 # (table, column giving creation order) per system.
 SOURCES = {
     "woocommerce": ("woo_orders", "id"),
     "stripe": ("stripe_events", "seq"),
     "zendesk": ("zendesk_tickets", "id"),
+    "shopify": ("orders", "id"),
 }
 
 
@@ -84,7 +99,12 @@ class Malformer:
     @classmethod
     def configured(cls, config: FaultConfig | None, system: str, data_dir: Path) -> Malformer | None:
         """The malformer `config` asks for on `system`, or None."""
-        if config is None or config.malformed_every is None or system not in config.systems:
+        if (
+            config is None
+            or config.malformed_every is None
+            or system not in config.systems
+            or system not in SHAPES
+        ):
             return None
         return cls(data_dir, system, config.malformed_every)
 

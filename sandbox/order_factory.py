@@ -3,6 +3,10 @@
 Used by the generator (history) and the clock (new orders); both derive their RNG from the seed,
 so the same inputs always produce the same orders. Events later than `observed_at` have not
 happened yet and are left out.
+
+A world generated with `large_order_every=k` (kept in meta, so the clock's new orders follow it
+too; off by default) gives every k-th order by number (#1000+k, #1000+2k, ...) `LARGE_ORDER_LINES`
+distinct line items instead of one to four, so clients have to page an order's nested connections.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from faker import Faker
 from sandbox.postcodes import random_invalid_postcode, random_valid_postcode
 from sandbox.timeutil import LONDON, to_iso
 from sandbox.working_days import add_working_days, london_datetime
-from sandbox.world import FIRST_ORDER_NUMBER, next_id
+from sandbox.world import FIRST_ORDER_NUMBER, get_meta, next_id
 
 # Relative order volume by London weekday (Mon..Sun) and hour of day; mostly 08:00-22:00.
 WEEKDAY_WEIGHTS = [1.1, 1.1, 1.05, 1.05, 1.0, 0.75, 0.8]
@@ -32,6 +36,8 @@ GATEWAY = "shopify_payments"
 FREE_SHIPPING_FROM = Decimal("50.00")
 SHIPPING_CHARGE = Decimal("3.95")
 CENT = Decimal("0.01")
+LARGE_ORDER_LINES = 13
+LARGE_ORDER_META = "large_order_every"
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,12 @@ def payment_status(successful_kinds: Iterable[str]) -> str:
     if "AUTHORIZATION" in kinds:
         return "AUTHORIZED"
     return "PENDING"
+
+
+def large_order_every(conn: sqlite3.Connection) -> int | None:
+    """The world's `large_order_every` setting (None: off, the default)."""
+    value = get_meta(conn, LARGE_ORDER_META)
+    return int(value) if value else None
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
@@ -115,6 +127,12 @@ class OrderFactory:
         self.customer_ids = [r["id"] for r in conn.execute("SELECT id FROM customers ORDER BY id")]
         row = conn.execute("SELECT MAX(number) AS m FROM orders").fetchone()
         self.next_number = (row["m"] or FIRST_ORDER_NUMBER - 1) + 1
+        self.large_order_every = large_order_every(conn)
+
+    def is_large(self, number: int) -> bool:
+        """Whether order `number` is one of the world's large orders."""
+        every = self.large_order_every
+        return every is not None and (number - FIRST_ORDER_NUMBER + 1) % every == 0
 
     def placement_times(self, start: datetime, end: datetime) -> list[datetime]:
         """Order times in [start, end) for this shop's volume."""
@@ -172,6 +190,8 @@ class OrderFactory:
         self.next_number += 1
 
         count = rng.choices([1, 2, 3, 4], weights=[55, 28, 12, 5])[0]
+        if self.is_large(number):
+            count = LARGE_ORDER_LINES
         lines = []
         for product in rng.sample(self.products, count):
             quantity = rng.choices([1, 2, 3], weights=[80, 15, 5])[0]

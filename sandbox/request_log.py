@@ -3,7 +3,10 @@ asked for (e.g. that a second incremental run only requested records modified si
 
 The row is written when the response starts, before the client can see it, with one short
 autocommit INSERT on a fresh connection (the world file may be regenerated under a running server).
-Secrets in query strings (`consumer_secret`) are stored redacted.
+Secrets in query strings (`consumer_secret`) are stored redacted. Injected faults show as their
+status (429, the 5xx); a stalled request is logged with the status it got once the stall ended (even
+if the client had given up by then); a connection dropped on purpose (`FaultConfig.reset_every`),
+which has no status, is logged with status 0.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sandbox.faults import RESET_KEY
 from sandbox.world import opened, world_path
 
 SYSTEM_PREFIXES = (
@@ -27,6 +31,7 @@ SYSTEM_PREFIXES = (
     ("/v1/", "stripe"),
 )
 SECRET_PARAMS = {"consumer_secret"}
+RESET_STATUS = 0  # logged for a connection dropped without an HTTP response
 
 
 def system_for_path(path: str) -> str | None:
@@ -115,3 +120,5 @@ class RequestLogMiddleware:
             if not recorded:
                 await record(500)
             raise
+        if not recorded and scope.get(RESET_KEY):
+            await record(RESET_STATUS)

@@ -18,9 +18,10 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
-from sandbox.click_and_drop import click_and_drop_routes
-from sandbox.faults import FaultConfig, FaultInjector
+from sandbox.click_and_drop import click_and_drop_routes, error_response
+from sandbox.faults import FaultConfig, FaultInjector, drop_connection, remember_transport
 from sandbox.live import LiveConfig, LiveWorld
 from sandbox.malformed import Malformer
 from sandbox.query_cost import LeakyBucket, ThrottleConfig
@@ -98,6 +99,61 @@ def _zendesk_faults(config: FaultConfig | None) -> FaultInjector:
     )
 
 
+def _shopify_faults(config: FaultConfig | None) -> FaultInjector:
+    limit = config.rate_limit_per_second if config is not None else None
+    return FaultInjector(
+        config,
+        "shopify",
+        # The REST Admin API's per-second wording; GraphQL cost throttling (HTTP 200 THROTTLED) is
+        # the leaky bucket's and stays on regardless.
+        too_many=lambda wait: JSONResponse(
+            {
+                "errors": f"Exceeded {limit} calls per second for api client. Reduce request rates to"
+                " resume uninterrupted service."
+            },
+            status_code=429,
+        ),
+        # Shopify's error envelope: `errors` as a plain string.
+        unavailable=lambda status: JSONResponse({"errors": HTTPStatus(status).phrase}, status_code=status),
+    )
+
+
+def _click_and_drop_faults(config: FaultConfig | None) -> FaultInjector:
+    limit = config.rate_limit_per_second if config is not None else None
+    return FaultInjector(
+        config,
+        "click_and_drop",
+        too_many=lambda wait: error_response(
+            429, "TooManyRequests", f"Rate limit of {limit} calls per second exceeded."
+        ),
+        unavailable=lambda status: error_response(
+            status,
+            HTTPStatus(status).phrase.replace(" ", ""),
+            "The service is temporarily unavailable. Please try again later.",
+        ),
+    )
+
+
+class SandboxApp(Starlette):
+    """Starlette, plus the connection's transport in every HTTP scope, so a request `reset_every`
+    picked has its connection dropped once the app (request log included) is done with it."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        remember_transport(scope, send)
+        await super().__call__(scope, receive, send)
+        await drop_connection(scope)
+
+
+def release_stalls(app: Starlette, released: bool = True) -> None:
+    """End the app's injected stalls at once (a stopping uvicorn waits for in-flight requests);
+    `released=False` arms them again."""
+    for injector in getattr(app.state, "fault_injectors", ()):
+        injector.release(released)
+
+
 def create_app(
     data_dir: Path,
     shopify_token: str = DEFAULT_SHOPIFY_TOKEN,
@@ -112,11 +168,24 @@ def create_app(
     zendesk_token: str = DEFAULT_ZENDESK_TOKEN,
 ) -> Starlette:
     """Starlette app: Shopify under /admin/api/..., Click & Drop under /api/v1/..., WooCommerce under
-    /wp-json/wc/v3/..., Stripe under /v1/..., Zendesk under /api/v2/..., plus /healthz."""
+    /wp-json/wc/v3/..., Stripe under /v1/..., Zendesk under /api/v2/..., plus /healthz; `faults`
+    (off by default) sit in front of each system's endpoints, before authentication."""
     data_dir = Path(data_dir)
     upgrade_world(data_dir)
-    shopify = ShopifyGraphQL(data_dir, LeakyBucket(throttle or ThrottleConfig()))
+    shopify = ShopifyGraphQL(
+        data_dir,
+        LeakyBucket(throttle or ThrottleConfig()),
+        Malformer.configured(faults, "shopify", data_dir),
+    )
     cnd = click_and_drop_routes(data_dir, click_and_drop_key, click_and_drop_rate_limit)
+    injectors = {
+        "shopify": _shopify_faults(faults),
+        "click_and_drop": _click_and_drop_faults(faults),
+        "woocommerce": _woo_faults(faults),
+        "stripe": _stripe_faults(faults),
+        "zendesk": _zendesk_faults(faults),
+    }
+    cnd_wrap = injectors["click_and_drop"].wrap
 
     async def healthz(request: Request) -> Response:
         try:
@@ -126,40 +195,42 @@ def create_app(
             return JSONResponse({"status": "no-world"}, status_code=503)
         return JSONResponse({"status": "ok", "now": now})
 
-    return Starlette(
+    app = SandboxApp(
         middleware=[Middleware(RequestLogMiddleware, data_dir=data_dir)],
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route(
                 "/admin/api/{version}/graphql.json",
-                graphql_endpoint(shopify, shopify_token),
+                injectors["shopify"].wrap(graphql_endpoint(shopify, shopify_token)),
                 methods=["POST"],
             ),
-            Route("/api/v1/version", cnd["version"], methods=["GET"]),
-            Route("/api/v1/orders", cnd["orders"], methods=["GET", "POST"]),
-            Route("/api/v1/orders/{identifiers:path}", cnd["specific"], methods=["GET"]),
+            Route("/api/v1/version", cnd_wrap(cnd["version"]), methods=["GET"]),
+            Route("/api/v1/orders", cnd_wrap(cnd["orders"]), methods=["GET", "POST"]),
+            Route("/api/v1/orders/{identifiers:path}", cnd_wrap(cnd["specific"]), methods=["GET"]),
             *woocommerce_routes(
                 data_dir,
                 woo_consumer_key,
                 woo_consumer_secret,
-                _woo_faults(faults).wrap,
+                injectors["woocommerce"].wrap,
                 Malformer.configured(faults, "woocommerce", data_dir),
             ),
             *stripe_routes(
                 data_dir,
                 stripe_key,
-                _stripe_faults(faults).wrap,
+                injectors["stripe"].wrap,
                 Malformer.configured(faults, "stripe", data_dir),
             ),
             *zendesk_routes(
                 data_dir,
                 zendesk_email,
                 zendesk_token,
-                _zendesk_faults(faults).wrap,
+                injectors["zendesk"].wrap,
                 Malformer.configured(faults, "zendesk", data_dir),
             ),
         ],
     )
+    app.state.fault_injectors = list(injectors.values())
+    return app
 
 
 class SandboxServer:
@@ -228,6 +299,7 @@ class SandboxServer:
         sock.listen(128)
         self._socket = sock
         self._port = sock.getsockname()[1]
+        release_stalls(self.app, released=False)
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -248,6 +320,7 @@ class SandboxServer:
         """Stop the live ticks, ask uvicorn to exit, join the thread and release the socket."""
         if self.live is not None:
             self.live.stop(timeout)
+        release_stalls(self.app)
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:

@@ -6,7 +6,8 @@ errors (HTTP 200) when the leaky bucket runs dry. Orders carry their refunds (a 
 Shopify) and fulfillment orders (a connection); see `shopify_refunds` and
 `shopify_fulfillment_orders` for where they come from. Known differences: `fullyPaid` is true only
 for PAID and PARTIALLY_REFUNDED orders; `fulfillmentOrders(displayable:)` changes nothing (no
-fulfillment order is ever merged or moved away, so none is hidden).
+fulfillment order is ever merged or moved away, so none is hidden). With `FaultConfig.malformed_every`
+on `shopify`, the chosen orders are broken as they are resolved (see `malformed`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from sandbox.malformed import Malformer
 from sandbox.query_cost import MAX_PAGE_SIZE, LeakyBucket, PageSizeError, actual_cost, requested_cost
 from sandbox.relay import CursorError, paginate
 from sandbox.search_query import SearchSyntaxError, parse_search
@@ -66,6 +68,17 @@ class RequestContext:
 
     conn: sqlite3.Connection
     search: list[dict[str, Any]] = field(default_factory=list)
+    malformed: Malformer | None = None
+    broken: list[tuple[str, str]] = field(default_factory=list)
+
+    def served(self, nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`nodes` as served: the orders `malformed` picks broken (after filtering, sorting and
+        paging, which use the real values), and noted for the log."""
+        if self.malformed is not None and nodes:
+            self.broken += self.malformed.apply(
+                self.conn, [(int(n["legacyResourceId"]), n["id"], n) for n in nodes]
+            )
+        return nodes
 
 
 def gid(kind: str, number: int) -> str:
@@ -370,7 +383,7 @@ def resolve_orders(
         )
     except CursorError as exc:
         raise GraphQLError(str(exc)) from exc
-    nodes = iter(load_order_nodes(context.conn, page.items))
+    nodes = iter(context.served(load_order_nodes(context.conn, page.items)))
     return page.connection(lambda _row: next(nodes))
 
 
@@ -379,9 +392,9 @@ def resolve_order(_root: object, info: Any, id: str) -> dict[str, Any] | None:
     match = _ORDER_GID.match(id)
     if match is None:
         raise GraphQLError(f"Invalid global id '{id}'")
-    conn = info.context.conn
-    row = effective_order(conn, int(match.group(1)))
-    return None if row is None else load_order_nodes(conn, [row])[0]
+    context: RequestContext = info.context
+    row = effective_order(context.conn, int(match.group(1)))
+    return None if row is None else context.served(load_order_nodes(context.conn, [row]))[0]
 
 
 def child_connection(key: str) -> Callable[..., dict[str, Any]]:
@@ -467,11 +480,13 @@ def _error(message: str, code: str | None = None, **extensions: Any) -> dict[str
 
 
 class ShopifyGraphQL:
-    """Runs one GraphQL request against the world, metering cost through the bucket."""
+    """Runs one GraphQL request against the world, metering cost through the bucket; with
+    `malformed`, its chosen orders are served broken (see `malformed`)."""
 
-    def __init__(self, data_dir: Path, bucket: LeakyBucket):
+    def __init__(self, data_dir: Path, bucket: LeakyBucket, malformed: Malformer | None = None):
         self.data_dir = Path(data_dir)
         self.bucket = bucket
+        self.malformed = malformed
         self.schema = build_shopify_schema()
 
     def _cost_extension(self, requested: int, actual: int | None) -> dict[str, Any]:
@@ -544,7 +559,7 @@ class ShopifyGraphQL:
 
         try:
             with opened(self.data_dir) as conn:
-                context = RequestContext(conn)
+                context = RequestContext(conn, malformed=self.malformed)
                 result = execute_sync(
                     self.schema,
                     document,
@@ -555,6 +570,8 @@ class ShopifyGraphQL:
         except WorldMissingError:
             self.bucket.refund(requested)
             return 503, {"errors": "Sandbox world has not been generated"}
+        if self.malformed is not None:
+            self.malformed.log(context.broken)
         actual = actual_cost(self.schema, root, operation.selection_set, fragments, coerced, result.data)
         self.bucket.refund(requested - actual)
         response: dict[str, Any] = {}

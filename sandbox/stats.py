@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.bookings import normalise_reference
-from sandbox.faults import FAULT_SYSTEMS
-from sandbox.shopify_fulfillment_orders import count_by_status
+from sandbox.faults import MALFORMED_SYSTEMS
+from sandbox.shopify_fulfillment_orders import SPLIT_ABOVE_LINES, count_by_status
 from sandbox.shopify_refunds import effective_orders
 from sandbox.timeutil import to_iso
 from sandbox.world import opened, upgrade_world, world_now
@@ -91,7 +91,7 @@ def _warehouses(conn: sqlite3.Connection) -> dict[str, int]:
 
 
 def _faults(conn: sqlite3.Connection) -> dict[str, Any]:
-    served = dict.fromkeys(FAULT_SYSTEMS, 0)
+    served = dict.fromkeys(MALFORMED_SYSTEMS, 0)
     for row in conn.execute("SELECT system, COUNT(*) AS n FROM malformed_served GROUP BY system"):
         served[row["system"]] = int(row["n"])
     return {"malformed_served": served}
@@ -115,7 +115,11 @@ def world_stats(data_dir: Path) -> dict[str, Any]:
 
         per_order, unmatched = _bookings_per_order(conn)
         served = effective_orders(conn)  # financial status as served, refunds included
-        by_fulfillment_order = count_by_status(served)
+        line_counts = {
+            int(r["order_id"]): int(r["n"])
+            for r in conn.execute("SELECT order_id, COUNT(*) AS n FROM line_items GROUP BY order_id")
+        }
+        by_fulfillment_order = count_by_status(served, line_counts)
         return {
             "clock": {"now": to_iso(world_now(conn))},
             "shopify": {
@@ -130,6 +134,8 @@ def world_stats(data_dir: Path) -> dict[str, Any]:
                     " AND address_valid = 1 AND fulfillment_status = 'UNFULFILLED'"
                 ),
                 "orders_address_invalid": scalar("SELECT COUNT(*) FROM orders WHERE address_valid = 0"),
+                "line_items_total": sum(line_counts.values()),
+                "orders_large": sum(1 for n in line_counts.values() if n > SPLIT_ABOVE_LINES),
                 "refunds_total": scalar("SELECT COUNT(*) FROM shopify_refunds"),
                 "orders_partially_refunded": sum(
                     1 for o in served if o["financial_status"] == "PARTIALLY_REFUNDED"

@@ -8,10 +8,19 @@ from typing import Any
 
 import pytest
 import requests
-from sandbox_testkit import all_stripe_events, all_woo_orders, make_world, rows, stripe_get, woo_get
+from sandbox_testkit import (
+    Client,
+    all_stripe_events,
+    all_woo_orders,
+    make_world,
+    rows,
+    stripe_get,
+    woo_get,
+)
 
 from sandbox.cli import build_parser
 from sandbox.faults import FaultConfig
+from sandbox.query_cost import ThrottleConfig
 from sandbox.server import SandboxServer
 from sandbox.stats import world_stats
 
@@ -117,6 +126,7 @@ def test_malformed_records_are_deterministic_per_system(helpdesk_world: Path) ->
         "woocommerce": len(woo_broken),
         "stripe": len(stripe_broken),
         "zendesk": len(zendesk_broken),
+        "shopify": 0,  # Shopify is faulted only when named in `systems`
     }
     logged = rows(
         helpdesk_world, "SELECT * FROM malformed_served WHERE system = 'woocommerce' ORDER BY record_id"
@@ -133,7 +143,9 @@ def test_malformed_is_off_by_default_and_per_system(world: Path) -> None:
     with SandboxServer(world) as server:
         assert all(woo_shape(o) is None for o in all_woo_orders(server))
         assert all(stripe_shape(e) is None for e in all_stripe_events(server))
-    assert world_stats(world)["faults"] == {"malformed_served": {"woocommerce": 0, "stripe": 0, "zendesk": 0}}
+    assert world_stats(world)["faults"] == {
+        "malformed_served": {"woocommerce": 0, "stripe": 0, "zendesk": 0, "shopify": 0}
+    }
     with SandboxServer(world, faults=FaultConfig(malformed_every=1, systems=("stripe",))) as server:
         assert all(woo_shape(o) is None for o in all_woo_orders(server))
         assert all(stripe_shape(e) is not None for e in all_stripe_events(server))
@@ -143,3 +155,86 @@ def test_malformed_is_off_by_default_and_per_system(world: Path) -> None:
         FaultConfig(malformed_every=0)
     args = build_parser().parse_args(["serve", "--fault-malformed-every", "4"])
     assert args.fault_malformed_every == 4
+
+
+SHOPIFY_PAGE = """
+query Page($first: Int!, $after: String, $query: String, $sortKey: OrderSortKeys, $reverse: Boolean) {
+  orders(first: $first, after: $after, query: $query, sortKey: $sortKey, reverse: $reverse) {
+    nodes { id createdAt totalPriceSet { shopMoney { amount currencyCode } presentmentMoney { amount } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+SHOPIFY_ONE = """
+query One($id: ID!) {
+  order(id: $id) { id createdAt totalPriceSet { shopMoney { amount } presentmentMoney { amount } } }
+}
+"""
+
+
+def shopify_shape(order: dict[str, Any]) -> int | None:
+    money = order["totalPriceSet"]
+    assert money["presentmentMoney"]["amount"] != ""  # only the shop money is broken
+    if order["createdAt"] == "not-a-date":
+        assert float(money["shopMoney"]["amount"]) > 0
+        return 0
+    if money["shopMoney"]["amount"] == "":
+        assert order["createdAt"].endswith("Z")
+        return 1
+    assert order["createdAt"].endswith("Z") and float(money["shopMoney"]["amount"]) > 0
+    return None
+
+
+def shopify_orders(client: Client, first: int = 50, **variables: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = client.data(SHOPIFY_PAGE, {"first": first, "after": after, **variables})["orders"]
+        found += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            return found
+        after = page["pageInfo"]["endCursor"]
+
+
+def test_shopify_orders_are_malformed_the_same_way_everywhere(world: Path) -> None:
+    real = rows(world, "SELECT id, created_at, total FROM orders ORDER BY id")
+    gids = [f"gid://shopify/Order/{r['id']}" for r in real]
+    faults = FaultConfig(malformed_every=3, systems=("shopify",))
+    throttle = ThrottleConfig(maximum_available=1_000_000)
+    with SandboxServer(world, faults=faults, throttle=throttle) as server:
+        client = Client(server)
+        listed = {o["id"]: shopify_shape(o) for o in shopify_orders(client)}
+        assert set(listed) == set(gids)
+        broken = {i: s for i, s in listed.items() if s is not None}
+        assert broken == every_third(gids) and set(broken.values()) == {0, 1}
+
+        # Sorting, paging and filters run on the real values, whatever is served.
+        by_created = shopify_orders(client, first=7, sortKey="CREATED_AT", reverse=True)
+        assert {o["id"]: shopify_shape(o) for o in by_created} == listed
+        expected_order = sorted(real, key=lambda r: (r["created_at"], r["id"]), reverse=True)
+        assert [o["id"] for o in by_created] == [f"gid://shopify/Order/{r['id']}" for r in expected_order]
+        by_total = [o["id"] for o in shopify_orders(client, sortKey="TOTAL_PRICE")]
+        expected_total = sorted(real, key=lambda r: (int(r["total"].replace(".", "")), r["id"]))
+        assert by_total == [f"gid://shopify/Order/{r['id']}" for r in expected_total]
+        bad_date = next(i for i, s in broken.items() if s == 0)
+        created = next(r["created_at"] for r in real if f"gid://shopify/Order/{r['id']}" == bad_date)
+        same_moment = shopify_orders(client, query=f"created_at:>='{created}' created_at:<='{created}'")
+        assert bad_date in [o["id"] for o in same_moment]
+
+        # A single fetch serves the same order the same way.
+        for order_id, shape in list(broken.items())[:4]:
+            assert shopify_shape(client.data(SHOPIFY_ONE, {"id": order_id})["order"]) == shape
+        assert shopify_shape(client.data(SHOPIFY_ONE, {"id": gids[0]})["order"]) is None
+        # Fields a query does not select cannot show it; the answer stays valid GraphQL.
+        names = client.data("{ orders(first: 5) { nodes { id name } } }")["orders"]["nodes"]
+        assert len(names) == 5
+    served = world_stats(world)["faults"]["malformed_served"]
+    assert served == {"woocommerce": 0, "stripe": 0, "zendesk": 0, "shopify": len(broken)}
+    logged = rows(world, "SELECT * FROM malformed_served WHERE system = 'shopify'")
+    assert {r["record_id"]: r["shape"] for r in logged} == {
+        i: ("created_at_invalid", "total_amount_empty")[s] for i, s in broken.items()
+    }
+    with SandboxServer(world, throttle=throttle) as clean:  # off again: nothing is broken
+        assert all(shopify_shape(o) is None for o in shopify_orders(Client(clean)))
+    args = build_parser().parse_args(["serve", "--fault-malformed-every", "4", "--fault-systems", "shopify"])
+    assert (args.fault_malformed_every, args.fault_systems) == (4, "shopify")

@@ -38,6 +38,8 @@ def test_stats_shape(shared_world: Path) -> None:
         "orders_cancelled",
         "orders_paid_open_address_valid",
         "orders_address_invalid",
+        "line_items_total",
+        "orders_large",
         "refunds_total",
         "orders_partially_refunded",
         "fulfillment_orders_total",
