@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 from dlt.common import logger as dlt_logger
@@ -39,3 +43,61 @@ def dlt_debug_log_into(caplog) -> Iterator[None]:
     finally:
         logger.removeHandler(caplog.handler)
         logger.setLevel(level)
+
+
+# Where a dlt pipeline's load packages sit in its working folder, by step (dlt 1.x layout):
+# an extract still running writes under normalize/<random id>/<load id>; a committed extract moves
+# to normalize/extracted; normalize writes load/new then load/normalized; a finished load is in
+# load/loaded.
+def dlt_packages(pipelines_dir: Path, pipeline_name: str) -> dict[str, list[str]]:
+    """The pipeline's load ids by step: extracting, extracted, normalizing, loading, loaded."""
+    root = Path(pipelines_dir) / pipeline_name
+
+    def ids(pattern: str, exclude: str | None = None) -> list[str]:
+        return sorted(p.name for p in root.glob(pattern) if p.is_dir() and p.parent.name != exclude)
+
+    return {
+        "extracting": ids("normalize/*/*", exclude="extracted"),
+        "extracted": ids("normalize/extracted/*"),
+        "normalizing": ids("load/new/*"),
+        "loading": ids("load/normalized/*"),
+        "loaded": ids("load/loaded/*"),
+    }
+
+
+def kill_when(process: subprocess.Popen, ready: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    """SIGKILL ``process`` as soon as ``ready()``; fails unless it was still running then."""
+    deadline = time.monotonic() + timeout
+    try:
+        while not ready():
+            assert process.poll() is None, f"it ended before it could be killed {what}"
+            assert time.monotonic() < deadline, f"it never got to {what}"
+            time.sleep(0.005)
+        assert process.poll() is None, f"it ended before it could be killed {what}"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL, "it should have been killed, not have ended"
+
+
+# Put before a loader script run in a subprocess with ``<progress file> <seconds>`` as its last two
+# arguments: every landed file dlt's filesystem source reads takes that much longer, as from a slow
+# remote store, and adds a byte to the progress file, so the test can kill the load after it has read
+# some of the files but not all, whatever the speed of the machine.
+SLOW_LANDING = """
+import sys
+import time
+from dlt.sources.filesystem import FileItemDict
+_read_bytes, _progress, _delay = FileItemDict.read_bytes, sys.argv[-2], float(sys.argv[-1])
+def _slow_read_bytes(self):
+    time.sleep(_delay)
+    with open(_progress, "ab") as progress:
+        progress.write(b".")
+    return _read_bytes(self)
+FileItemDict.read_bytes = _slow_read_bytes
+"""
+
+
+def files_read(progress: Path) -> int:
+    """How many landed files a loader started with ``SLOW_LANDING`` has read so far."""
+    return progress.stat().st_size if progress.exists() else 0

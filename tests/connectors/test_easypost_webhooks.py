@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -10,10 +13,12 @@ import pytest
 import requests
 
 from connectors.destination import warehouse_pipeline
+from connectors.easypost.landing import land_event
 from connectors.easypost.receiver import WEBHOOK_PATH, create_receiver
 from connectors.easypost.signature import SIGNATURE_HEADER, sign
 from connectors.easypost.source import easypost_landing_source
 from orderloop.background_server import serving
+from tests.connectors.support import SLOW_LANDING, dlt_packages, files_read, kill_when
 
 SECRET = "whsec_test_\u00e9"  # an accented secret: EasyPost NFKD-normalises it
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -167,3 +172,159 @@ def test_the_sandbox_carrier_with_the_wrong_secret_stores_nothing(world, data_pa
         result = deliver_pending(world.sandbox, base_url + WEBHOOK_PATH, "not-the-secret")
     assert result["accepted"] == 0 and result["failed"] == result["sent"] > 0
     assert landed(landing) == []
+
+
+def _deliver_the_sandbox_carriers_events(world, landing) -> int:
+    """Every event the sandbox's carrier has, delivered to our receiver and landed; how many."""
+    from sandbox.stats import world_stats
+    from sandbox.tracking_webhooks import deliver_pending
+    from sandbox.world import opened, world_now
+
+    with opened(world.sandbox) as conn:
+        now = world_now(conn)
+    receiver = create_receiver(landing, SECRET, max_age=timedelta(days=400), clock=lambda: now)
+    with serving(receiver) as base_url:
+        assert deliver_pending(world.sandbox, base_url + WEBHOOK_PATH, SECRET)["failed"] == 0
+    stats = world_stats(world.sandbox)["easypost"]
+    assert stats["events_pending"] == 0 and len(landed(landing)) == stats["events_delivered"]
+    return stats["events_delivered"]
+
+
+def _loaded_events(paths) -> tuple[int, int, int]:
+    """Events in the warehouse: rows, distinct ids, distinct landed files."""
+    with duckdb.connect(str(paths.warehouse), read_only=True) as conn:
+        return conn.execute(
+            "select count(*), count(distinct id), count(distinct file_name) from raw_easypost.tracker_events"
+        ).fetchone()
+
+
+def _scans_landed(landing) -> int:
+    return sum(len(json.loads(f.read_text())["result"]["tracking_details"]) for f in landed(landing))
+
+
+def _scans_loaded(paths) -> int:
+    with duckdb.connect(str(paths.warehouse), read_only=True) as conn:
+        return conn.execute(
+            "select count(*) from raw_easypost.tracker_events__tracking_details"
+        ).fetchone()[0]
+
+
+KILLED_LOAD = SLOW_LANDING + """
+from pathlib import Path
+from connectors.destination import warehouse_pipeline
+from connectors.easypost.source import easypost_landing_source
+pipeline = warehouse_pipeline("easypost", Path(sys.argv[1]), Path(sys.argv[2]))
+pipeline.run(easypost_landing_source(bucket_url=sys.argv[3]))
+"""
+
+
+@pytest.mark.parametrize("step", ["extracting", "extracted"])
+def test_a_load_of_the_landing_area_killed_midway_loses_and_duplicates_nothing(world, tmp_path, step):
+    """SIGKILL the landing area's loader half-way through reading the events, or once its extract is
+    committed but not yet in the warehouse; the next run has every landed event once."""
+    landing = world.tracking_webhooks_landing
+    delivered = _deliver_the_sandbox_carriers_events(world, landing)
+    progress = tmp_path / "files-read"
+    read_delay = 0.005 if step == "extracting" else 0
+    args = [sys.executable, "-c", KILLED_LOAD, str(world.warehouse), str(world.dlt_pipelines),
+            landing.as_uri(), str(progress), str(read_delay)]
+    loader = subprocess.Popen(args, env=dict(os.environ))
+
+    def packages() -> dict[str, list[str]]:
+        return dlt_packages(world.dlt_pipelines, "orderloop_easypost")
+
+    if step == "extracting":
+        kill_when(loader, lambda: files_read(progress) >= delivered // 2, "half-way through the events")
+        assert files_read(progress) < delivered and packages()["extracting"], "killed mid-extract"
+    else:
+        kill_when(loader, lambda: any(packages()[s] for s in ("extracted", "normalizing", "loading")),
+                  "between its extract and its load")
+        assert files_read(progress) == delivered
+    assert not packages()["loaded"], "nothing should have finished loading before the kill"
+
+    pipeline = warehouse_pipeline("easypost", world.warehouse, world.dlt_pipelines)
+    pipeline.run(easypost_landing_source(bucket_url=landing.as_uri()))
+    assert not pipeline.has_pending_data
+    assert _loaded_events(world) == (delivered, delivered, delivered)
+    assert _scans_loaded(world) == _scans_landed(landing)
+
+
+RECEIVER = """
+import socket
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+import uvicorn
+from connectors.easypost.receiver import create_receiver
+now = datetime.fromisoformat(sys.argv[2])
+app = create_receiver(Path(sys.argv[1]), sys.argv[3], max_age=timedelta(days=400), clock=lambda: now)
+sock = socket.socket()
+sock.bind(("127.0.0.1", 0))
+print(sock.getsockname()[1], flush=True)
+uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])
+"""
+
+
+def _start_receiver(landing, now: datetime) -> tuple[subprocess.Popen, str]:
+    """The receiver in a process of its own (so it can be killed); it and its webhook URL, once up."""
+    import time
+
+    args = [sys.executable, "-c", RECEIVER, str(landing), now.isoformat(), SECRET]
+    process = subprocess.Popen(args, env=dict(os.environ), stdout=subprocess.PIPE, text=True)
+    base_url = f"http://127.0.0.1:{int(process.stdout.readline())}"
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, "the receiver did not start"
+        try:
+            if requests.get(base_url + "/healthz", timeout=5).status_code == 200:
+                return process, base_url + WEBHOOK_PATH
+        except requests.ConnectionError:
+            assert time.monotonic() < deadline, "the receiver did not answer"
+            time.sleep(0.05)
+
+
+def test_a_receiver_killed_while_the_carrier_delivers_loses_and_duplicates_nothing(world):
+    """SIGKILL the receiver mid-delivery (duplicates, shuffled): what it had not acknowledged stays
+    pending at the carrier, is redelivered to the restarted receiver, and every event the carrier
+    holds is landed and loaded once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sandbox.stats import world_stats
+    from sandbox.tracking_webhooks import deliver_pending, event_bodies
+    from sandbox.world import opened, world_now
+
+    with opened(world.sandbox) as conn:
+        now = world_now(conn)
+    total = world_stats(world.sandbox)["easypost"]["events_pending"]
+    landing = world.tracking_webhooks_landing
+    receiver, url = _start_receiver(landing, now)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as carrier:
+            delivery = carrier.submit(
+                deliver_pending, world.sandbox, url, SECRET, duplicate_every=4, shuffle=True
+            )
+            kill_when(receiver, lambda: len(landed(landing)) >= total // 10, "while the carrier delivers")
+            assert len(landed(landing)) < total, "the receiver should have been killed mid-delivery"
+            first = delivery.result(timeout=120)
+        assert first["failed"] > 0, "deliveries after the kill should have failed and stay pending"
+        assert world_stats(world.sandbox)["easypost"]["events_pending"] == first["failed"]
+        # The narrowest crash window, made certain: a receiver that died after landing an event
+        # but before its 200; the carrier still holds that event as pending and will resend it.
+        with opened(world.sandbox) as conn:
+            _, _, unanswered = event_bodies(conn, url)[0]
+        assert land_event(landing, json.loads(unanswered))
+
+        receiver, url = _start_receiver(landing, now)
+        again = deliver_pending(world.sandbox, url, SECRET)
+    finally:
+        receiver.kill()
+        receiver.wait(timeout=30)
+    assert again["sent"] == first["failed"] and again["failed"] == 0
+    stats = world_stats(world.sandbox)["easypost"]
+    assert stats["events_pending"] == 0 and stats["events_delivered"] == total
+    assert len(landed(landing)) == total
+
+    pipeline = warehouse_pipeline("easypost", world.warehouse, world.dlt_pipelines)
+    pipeline.run(easypost_landing_source(bucket_url=landing.as_uri()))
+    assert _loaded_events(world) == (total, total, total)
+    assert _scans_loaded(world) == _scans_landed(landing)

@@ -160,3 +160,57 @@ def test_wrong_api_key_fails_naming_the_source_and_url_but_not_the_key(world, st
     assert "Making GET request" in caplog.text, "dlt's debug log should have been captured"
     assert wrong not in caplog.text and "Authorization" not in caplog.text
 
+
+KILLED_LOAD = """
+import sys
+from pathlib import Path
+import connectors.stripe.source as stripe_module
+from connectors.destination import warehouse_pipeline
+stripe_module.PAGE_LIMIT = 2  # many small pages, each behind the sandbox's rate limit (1 a second)
+pipeline = warehouse_pipeline("stripe", Path(sys.argv[1]), Path(sys.argv[2]))
+pipeline.run(stripe_module.stripe_source())
+"""
+
+
+def test_a_load_killed_midway_resumes_from_the_last_committed_cursor(world, monkeypatch):
+    """A committed load, new events, then a load SIGKILLed while it pages through them: the next run
+    asks from the cursor the last committed load left and the totals reconcile with the account."""
+    import os
+    import subprocess
+    import sys
+
+    from sandbox.faults import FaultConfig
+    from tests.connectors.support import kill_when
+
+    with SandboxServer(world.sandbox) as server:
+        _point_at(monkeypatch, server.url)
+        _load(world)
+    cursor = _count(world, "select max(created) from raw_stripe.events")
+    before = _count(world, "select count(*) from raw_stripe.events")
+    advance(world.sandbox, hours=30)
+    assert sum(_expected(world).values()) - before > 3 * 2, "more new events than three pages of two"
+
+    seen = _last_request_id(world)
+    slow = FaultConfig(rate_limit_per_second=1, systems=("stripe",))
+    with SandboxServer(world.sandbox, faults=slow) as server:
+        _point_at(monkeypatch, server.url)
+        args = [sys.executable, "-c", KILLED_LOAD, str(world.warehouse), str(world.dlt_pipelines)]
+        loader = subprocess.Popen(args, env=dict(os.environ))
+
+        def pages_served() -> int:
+            return sum(r["status"] == 200 for r in _stripe_requests(world, seen))
+
+        # Killed once it has fetched three pages (of about ten), not after a fixed sleep.
+        kill_when(loader, lambda: pages_served() >= 3, "mid-way through the pages")
+    assert _count(world, "select count(*) from raw_stripe.events") == before, "nothing committed"
+
+    seen = _last_request_id(world)
+    with SandboxServer(world.sandbox) as server:
+        _point_at(monkeypatch, server.url)
+        _load(world)
+    expected = _expected(world)
+    assert _loaded_by_type(world) == expected
+    assert _count(world, "select count(distinct id) from raw_stripe.events") == sum(expected.values())
+    rerun = _stripe_requests(world, seen)
+    assert rerun and all(_params(r)["created[gte]"] == [str(cursor)] for r in rerun), \
+        "the rerun should ask from the last committed cursor"

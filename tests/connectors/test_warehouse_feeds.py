@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import duckdb
+import pytest
 
 from connectors.destination import warehouse_pipeline
 from connectors.warehouse_feeds import warehouse_feeds_source
+from tests.connectors.support import SLOW_LANDING, dlt_packages, files_read, kill_when
 
 STOCK = "sku,location,on_hand,counted_at\n" \
         "MUG-01,A-01-03,12,2026-11-20T06:00:00+00:00\n" \
@@ -91,3 +97,67 @@ def test_the_sandbox_3pls_feeds_reconcile_rows_loaded_plus_quarantined(world, tm
     quarantined = _count(world, "quarantine")
     assert quarantined == written["malformed_rows_written"]
     assert loaded + quarantined == written["rows_written"]
+
+
+KILLED_LOAD = SLOW_LANDING + """
+from pathlib import Path
+from connectors.destination import warehouse_pipeline
+from connectors.warehouse_feeds import warehouse_feeds_source
+pipeline = warehouse_pipeline("warehouse_feeds", Path(sys.argv[1]), Path(sys.argv[2]))
+pipeline.run(warehouse_feeds_source(bucket_url=sys.argv[3]))
+"""
+FEED_KEYS = {
+    "stock": "warehouse_id, sku, location, counted_at",
+    "fulfilment": "warehouse_id, order_reference, event, occurred_at",
+}
+
+
+@pytest.mark.parametrize("step", ["extracting", "extracted"])
+def test_a_load_killed_midway_loses_and_duplicates_nothing(data_paths, tmp_path, step):
+    """SIGKILL the loader half-way through reading the files (nothing committed yet), or once its
+    extract is committed but not yet in the warehouse (the cursor has moved on, the rows wait in a
+    load package); the next run has every row the 3PLs wrote, once."""
+    from sandbox.generator import generate_world
+    from sandbox.warehouse_files import write_feeds
+    from tests.conftest import WORLD_NOW, WORLD_SEED
+
+    # Fifteen days of both warehouses' files: a few thousand rows in a few dozen files.
+    generate_world(data_paths.sandbox, days=15, seed=WORLD_SEED, now=WORLD_NOW)
+    landing = data_paths.warehouse_feeds_landing
+    written = write_feeds(data_paths.sandbox, landing)
+    files = written["files_written"]
+    assert files > 20 and written["malformed_rows_written"] == 0
+
+    progress = tmp_path / "files-read"
+    read_delay = 0.05 if step == "extracting" else 0
+    args = [sys.executable, "-c", KILLED_LOAD, str(data_paths.warehouse), str(data_paths.dlt_pipelines),
+            landing.as_uri(), str(progress), str(read_delay)]
+    loader = subprocess.Popen(args, env=dict(os.environ))
+
+    def packages() -> dict[str, list[str]]:
+        return dlt_packages(data_paths.dlt_pipelines, "orderloop_warehouse_feeds")
+
+    if step == "extracting":
+        kill_when(loader, lambda: files_read(progress) >= files // 2, "half-way through the files")
+        assert files_read(progress) < files and packages()["extracting"], "killed mid-extract"
+    else:
+        kill_when(loader, lambda: any(packages()[s] for s in ("extracted", "normalizing", "loading")),
+                  "between its extract and its load")
+        assert files_read(progress) == files
+    assert not packages()["loaded"], "nothing should have finished loading before the kill"
+
+    pipeline = warehouse_pipeline("warehouse_feeds", data_paths.warehouse, data_paths.dlt_pipelines)
+    pipeline.run(warehouse_feeds_source(bucket_url=landing.as_uri()))
+    assert not pipeline.has_pending_data
+    with duckdb.connect(str(data_paths.warehouse), read_only=True) as conn:
+        for feed, key in FEED_KEYS.items():
+            rows, keys, lines = conn.execute(
+                f"select count(*), count(distinct ({key})), count(distinct (file_name, line_number))"
+                f" from raw_warehouse_feeds.{feed}"
+            ).fetchone()
+            assert rows == keys == lines == written[f"{feed}_rows"], feed
+        loaded_files = {row[0] for row in conn.execute(
+            "select file_name from raw_warehouse_feeds.stock union select file_name"
+            " from raw_warehouse_feeds.fulfilment"
+        ).fetchall()}
+    assert loaded_files == set(written["files"])
