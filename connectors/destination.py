@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dlt
+from dlt.common.pipeline import LoadInfo
 from dlt.pipeline.pipeline import Pipeline
 
 
@@ -31,3 +32,18 @@ def warehouse_pipeline(
         dataset_name=raw_dataset(source_name),
         pipelines_dir=str(pipelines_dir),
     )
+
+
+def load_pending_packages(pipeline: Pipeline) -> LoadInfo | None:
+    """Load what a killed run extracted but never loaded; call it before running a source.
+
+    Given a pending package, ``pipeline.run(source)`` loads it and returns without extracting
+    ``source``, so new data would arrive a run late. Afterwards the state is synced from the
+    warehouse, which now holds the cursor the package carried: a run killed just after
+    committing its extract may not have saved that cursor locally.
+    """
+    if not pipeline.has_pending_data:
+        return None
+    info = pipeline.run()  # no data: normalize and load the pending packages only
+    pipeline.sync_destination()
+    return info

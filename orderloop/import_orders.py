@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors.destination import warehouse_pipeline
+from connectors.destination import load_pending_packages, warehouse_pipeline
 from connectors.order_files import ImportTally, load_mapping, order_files_source
 from orderloop.paths import DataPaths
 
@@ -22,6 +22,9 @@ def import_order_file(file: Path, mapping_file: Path, paths: DataPaths) -> Impor
         only_new_files=False,  # an explicit import always reads the file, even if seen before
         tally=tally,
     )
-    info = warehouse_pipeline("order_files", paths.warehouse, paths.dlt_pipelines).run(source)
+    pipeline = warehouse_pipeline("order_files", paths.warehouse, paths.dlt_pipelines)
+    # A load interrupted earlier is finished first, or run() would load only that and skip this file.
+    load_pending_packages(pipeline)
+    info = pipeline.run(source)
     info.raise_on_failed_jobs()
     return tally

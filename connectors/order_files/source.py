@@ -75,9 +75,14 @@ LINE_COLUMNS = nullable_columns(
 def order_lines(
     files: list[FileItemDict], mapping: OrderFileMapping, tally: ImportTally, now: datetime | None
 ) -> Iterator[Any]:
+    """One batch per file and table: dlt recomputes a table's schema for every marked item, so
+    rows yielded one by one (quarantined ones marked for their table) made loading slow."""
     for file in files:
+        lines: list[dict[str, Any]] = []
+        quarantined: list[dict[str, Any]] = []
         for table, record in parse_order_file(file.read_bytes(), file["relative_path"], mapping, now, tally):
-            if table == QUARANTINE_TABLE:
-                yield dlt.mark.with_hints(record, QUARANTINE_HINTS, create_table_variant=True)
-            else:
-                yield record
+            (quarantined if table == QUARANTINE_TABLE else lines).append(record)
+        if lines:
+            yield lines
+        if quarantined:
+            yield dlt.mark.with_hints(quarantined, QUARANTINE_HINTS, create_table_variant=True)

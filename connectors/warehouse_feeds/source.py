@@ -36,6 +36,11 @@ def warehouse_feeds_source(bucket_url: str = dlt.config.value, timezone: str = "
 
 @dlt.transformer(name="feed_rows")
 def feed_rows(files: list[FileItemDict], zone: ZoneInfo) -> Iterator[Any]:
+    """One batch per file and table: dlt recomputes a table's schema for every marked item,
+    so marking rows one by one spent nearly all the time there (about 1,300 rows/s)."""
     for file in files:
+        batches: dict[str, list[dict[str, Any]]] = {}
         for table, record in parse_feed_file(file.read_bytes(), file["relative_path"], zone):
-            yield dlt.mark.with_hints(record, TABLE_HINTS[table], create_table_variant=True)
+            batches.setdefault(table, []).append(record)
+        for table, records in batches.items():
+            yield dlt.mark.with_hints(records, TABLE_HINTS[table], create_table_variant=True)

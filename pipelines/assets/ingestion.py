@@ -11,7 +11,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from connectors.calendar import calendar_source
 from connectors.click_and_drop.source import click_and_drop_source
-from connectors.destination import warehouse_pipeline
+from connectors.destination import load_pending_packages, warehouse_pipeline
 from connectors.easypost.source import easypost_landing_source
 from connectors.shopify import shopify_source
 from connectors.stripe import stripe_source
@@ -72,8 +72,14 @@ def source_assets(
         pool=WRITER_POOL,
     )
     def _assets(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
+        pipeline = _pipeline(name)
+        # dagster-dlt drops the local working folder before it runs, which would throw away a
+        # package a killed run extracted and fetch its data again: load that package first.
+        pending = load_pending_packages(pipeline)
+        if pending is not None:
+            context.log.info(f"loaded package(s) {pending.loads_ids} a previous run left pending")
         source = build_source(**run_kwargs())
-        yield from dlt.run(context=context, dlt_source=source, dlt_pipeline=_pipeline(name))
+        yield from dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline)
 
     return _assets
 

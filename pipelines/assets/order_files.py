@@ -8,7 +8,7 @@ cursor.
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
-from connectors.destination import warehouse_pipeline
+from connectors.destination import load_pending_packages, warehouse_pipeline
 from connectors.order_files import ImportTally, load_mapping, order_files_source
 from orderloop.paths import data_paths
 from pipelines.assets.ingestion import WRITER_POOL
@@ -32,6 +32,9 @@ def order_file_lines(context: AssetExecutionContext) -> MaterializeResult:
         pipeline = warehouse_pipeline(
             "order_files", paths.warehouse, paths.dlt_pipelines, instance=folder.name
         )
+        pending = load_pending_packages(pipeline)  # else run() would load it and skip the new files
+        if pending is not None:
+            context.log.info(f"{folder.name}: loaded {pending.loads_ids}, left pending by an earlier run")
         source = order_files_source(bucket_url=folder.as_uri(), mapping=mapping, tally=tally)
         pipeline.run(source).raise_on_failed_jobs()
     for entry in tally.quarantined[:20]:
