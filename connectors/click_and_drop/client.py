@@ -3,7 +3,9 @@
 Click & Drop answers 200 for a request whose items partly fail: accepted items are in
 ``createdOrders``, rejected ones in ``failedOrders`` with field-level errors. The
 ``orderReference`` is our idempotency reference: booking the same reference again
-returns the existing shipment instead of a second label.
+returns the existing shipment instead of a second label. That is what makes retrying a
+POST safe: a request that timed out or lost its connection may have been booked, and
+its retry (here, or in the next run from the ledger's ``pending``) gets that booking back.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from typing import Any
 
 import dlt
 from dlt.sources.helpers.requests import Client
+from requests import RequestException
+
+from connectors.http_errors import safe_url
 
 
 class ClickAndDropError(RuntimeError):
-    """The API refused the whole request (auth, malformed body, server error)."""
+    """The API refused the whole request (auth, malformed body, server error) or never answered."""
 
 
 @dataclass(frozen=True)
@@ -33,30 +38,46 @@ class BookingResult:
 class ClickAndDropClient:
     """Books shipments on one Click & Drop account."""
 
-    def __init__(self, base_url: str, api_key: str) -> None:
+    def __init__(self, base_url: str, api_key: str, request_timeout: float | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
         self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
-        # Retries 429/5xx and connection errors; safe for POST because orderReference is idempotent.
-        self._session = Client(raise_for_status=False).session
+        # Retries 429/5xx, timeouts and dropped connections; safe for POST because
+        # orderReference is idempotent. Without ``request_timeout``, dlt's
+        # ``runtime.request_timeout`` (60 s) applies.
+        client = Client(raise_for_status=False) if request_timeout is None else Client(
+            request_timeout=request_timeout, raise_for_status=False
+        )
+        self._session = client.session
 
     @classmethod
     def from_config(cls) -> ClickAndDropClient:
-        """Built from dlt config/secrets: ``sources.click_and_drop.base_url`` and ``.api_key``."""
+        """Built from dlt config/secrets: ``sources.click_and_drop.base_url``, ``.api_key`` and
+        the optional ``.request_timeout`` (seconds)."""
+        timeout = dlt.config.get("sources.click_and_drop.request_timeout")
         return cls(
             dlt.config["sources.click_and_drop.base_url"],
             dlt.secrets["sources.click_and_drop.api_key"],
+            float(timeout) if timeout is not None else None,
         )
 
     def create_order(self, item: dict[str, Any]) -> BookingResult:
         """Create one shipment; a field-level rejection is a result, not an exception."""
         reference = item["orderReference"]
-        response = self._session.post(
-            f"{self.base_url}/orders", json={"items": [item]}, headers=self._headers, timeout=60
-        )
-        if response.status_code != 200:
+        url = f"{self.base_url}/orders"
+        try:
+            response = self._session.post(url, json={"items": [item]}, headers=self._headers)
+        except RequestException as error:  # timeouts / dropped connections, after the retries
             raise ClickAndDropError(
-                f"Click & Drop refused order {reference}: HTTP {response.status_code} {_error_text(response)}"
+                f"Click & Drop API did not answer POST {safe_url(url)} for order {reference}:"
+                f" {type(error).__name__} after retries"
+            ) from error
+        if response.status_code != 200:
+            message = (
+                f"Click & Drop API answered HTTP {response.status_code} to POST {safe_url(url)}"
+                f" for order {reference}: {_error_text(response)}"
             )
+            raise ClickAndDropError(message.replace(self._api_key, "***") if self._api_key else message)
         body = response.json()
         for created in body.get("createdOrders") or []:
             if created.get("orderReference") == reference:

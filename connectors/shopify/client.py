@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from dlt.sources.helpers.requests import Client
+from requests import RequestException
 
-from connectors.http_errors import APIRefused, refusal_hook
+from connectors.http_errors import APIRefused, refusal_hook, safe_url
 
 MAX_THROTTLE_RETRIES = 20
 
@@ -40,21 +41,26 @@ class ShopifyGraphQLClient:
         access_token: str,
         api_version: str,
         sleep: Callable[[float], None] = time.sleep,
+        request_timeout: float | None = None,
     ) -> None:
         self.endpoint = f"{shop_url.rstrip('/')}/admin/api/{api_version}/graphql.json"
         self._headers = {"X-Shopify-Access-Token": access_token, "Content-Type": "application/json"}
         self._sleep = sleep
-        # Retries 429/5xx and connection errors with backoff; what still fails is raised
-        # with a message naming Shopify and the request, never the token.
-        self._session = Client(raise_for_status=False).session
+        # Retries 429 (after Retry-After), 5xx, timeouts and dropped connections with backoff
+        # (dlt's runtime settings); what still fails is raised with a message naming Shopify
+        # and the request, never the token. Without ``request_timeout``, dlt's
+        # ``runtime.request_timeout`` (60 s) applies.
+        client = Client(raise_for_status=False) if request_timeout is None else Client(
+            request_timeout=request_timeout, raise_for_status=False
+        )
+        self._session = client.session
         self._raise_if_refused = refusal_hook("Shopify", ShopifyHTTPError, [access_token], _describe)
 
     def execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         """Run one query, waiting out cost-based throttling; returns ``data``."""
         for _ in range(MAX_THROTTLE_RETRIES):
             request = {"query": query, "variables": variables}
-            response = self._session.post(self.endpoint, json=request, headers=self._headers, timeout=60)
-            self._raise_if_refused(response)
+            response = self._post(request)
             body = response.json()
             errors = body.get("errors") or []
             if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
@@ -63,9 +69,21 @@ class ShopifyGraphQLClient:
                 continue
             if errors:
                 messages = "; ".join(str(e.get("message", e)) for e in errors)
-                raise ShopifyAPIError(f"Shopify GraphQL errors: {messages}")
+                request_name = f"POST {safe_url(self.endpoint)} ({_operation(query)})"
+                raise ShopifyAPIError(f"Shopify GraphQL errors to {request_name}: {messages}")
             return body["data"]
         raise ShopifyAPIError(f"still throttled after {MAX_THROTTLE_RETRIES} waits")
+
+    def _post(self, request: dict[str, Any]) -> Any:
+        try:
+            response = self._session.post(self.endpoint, json=request, headers=self._headers)
+        except RequestException as error:  # timeouts / dropped connections, after the retries
+            raise ShopifyHTTPError(
+                f"Shopify API did not answer POST {safe_url(self.endpoint)}: {type(error).__name__}"
+                f" after retries ({_operation(request['query'])})"
+            ) from error
+        self._raise_if_refused(response)
+        return response
 
     def paginate(self, query: str, connection: str, variables: dict[str, Any]) -> Iterator[list[dict]]:
         """Yield one page of nodes at a time, following ``pageInfo.endCursor``."""
@@ -78,6 +96,12 @@ class ShopifyGraphQLClient:
             if not page_info["hasNextPage"]:
                 return
             after = page_info["endCursor"]
+
+
+def _operation(query: str) -> str:
+    """The GraphQL operation's name, to say which request failed."""
+    words = query.split("(", 1)[0].split("{", 1)[0].split()
+    return " ".join(words[:2]) if words else "query"
 
 
 def _raise_if_never_affordable(body: dict[str, Any]) -> None:

@@ -3,6 +3,9 @@
 Incremental on ``updatedAt``: each run asks only for orders updated since the last
 cursor (``updated_at:>=`` in Shopify's search syntax; dlt drops the boundary duplicates
 by primary key) and merges them on the order id, so re-running loads nothing twice.
+Every nested record loads: what the listing leaves out is fetched per order (see
+``nested.py``). An order breaking the API's contract (no valid ``createdAt``, a total
+that is not an amount) goes to ``quarantine`` with the reason instead of ``orders``.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from typing import Any
 
 import dlt
 
+from connectors.quarantine import Check, all_of, amount, present, quarantine_invalid, timestamp
 from connectors.schema_hints import nullable_columns
 from connectors.shopify.client import ShopifyGraphQLClient
+from connectors.shopify.nested import complete_order
 from connectors.shopify.queries import ORDERS_PAGE_SIZE, ORDERS_QUERY
 
 
@@ -23,10 +28,24 @@ def shopify_source(
     access_token: str = dlt.secrets.value,
     api_version: str = "2025-01",
     page_size: int = ORDERS_PAGE_SIZE,
+    request_timeout: float | None = None,
 ) -> Any:
-    """Orders with line items, payments, fulfilments (tracking), refunds and fulfilment orders."""
-    client = ShopifyGraphQLClient(shop_url, access_token, api_version)
-    return orders(client, page_size)
+    """Orders with line items, payments, fulfilments (tracking), refunds and fulfilment orders.
+
+    ``request_timeout`` (seconds, ``sources.shopify.request_timeout``) bounds each request;
+    a request that times out is retried. Default: dlt's ``runtime.request_timeout``.
+    """
+    client = ShopifyGraphQLClient(shop_url, access_token, api_version, request_timeout=request_timeout)
+    return orders(client, page_size).add_yield_map(quarantine_invalid("orders", ORDER_CHECK))
+
+
+def _total_amount(order: dict[str, Any]) -> str | None:
+    money = ((order.get("totalPriceSet") or {}).get("shopMoney")) or {}
+    field = "totalPriceSet.shopMoney.amount"
+    return amount(field)({field: money.get("amount")})
+
+
+ORDER_CHECK: Check = all_of(present("id"), timestamp("createdAt"), timestamp("updatedAt"), _total_amount)
 
 
 # Declared so the columns staging relies on exist before the shop has a cancelled or
@@ -41,6 +60,7 @@ ORDER_COLUMNS = nullable_columns(
     shipping_address__address1="text",
     shipping_address__address2="text",
     shipping_address__city="text",
+    shipping_address__phone="text",
     shipping_address__zip="text",
     shipping_address__country_code_v2="text",
     total_price_set__shop_money__amount="decimal",
@@ -81,17 +101,11 @@ def orders(
     client: ShopifyGraphQLClient,
     page_size: int,
     updated_at: dlt.sources.incremental[str] = dlt.sources.incremental(
-        "updatedAt", initial_value="1970-01-01T00:00:00Z"
+        # A quarantine entry carries no cursor; it must pass the cursor step, not fail it.
+        "updatedAt", initial_value="1970-01-01T00:00:00Z", on_cursor_value_missing="include"
     ),
 ) -> Iterator[list[dict]]:
     search = f"updated_at:>='{updated_at.last_value}'"
     for page in client.paginate(ORDERS_QUERY, "orders", {"first": page_size, "query": search}):
-        yield [_flatten_order(node) for node in page]
-
-
-def _flatten_order(node: dict[str, Any]) -> dict[str, Any]:
-    """Unwrap GraphQL connections (``edges.node``) so dlt makes plain child tables."""
-    order = dict(node)
-    for connection in ("lineItems", "fulfillmentOrders"):
-        order[connection] = [edge["node"] for edge in (node.get(connection) or {}).get("edges", [])]
-    return order
+        # Connections come back unwrapped (``edges.node`` -> list) so dlt makes plain child tables.
+        yield [complete_order(client, node) for node in page]

@@ -101,3 +101,37 @@ FileItemDict.read_bytes = _slow_read_bytes
 def files_read(progress: Path) -> int:
     """How many landed files a loader started with ``SLOW_LANDING`` has read so far."""
     return progress.stat().st_size if progress.exists() else 0
+
+
+def record_transport(monkeypatch) -> list[dict]:
+    """What each HTTP attempt of this process gets, in order: a status code or the transport
+    error (timeout, dropped connection), with when it started and ended (client side)."""
+    from requests import RequestException
+    from requests.adapters import HTTPAdapter
+
+    attempts: list[dict] = []
+    send = HTTPAdapter.send
+
+    def recording_send(self, *args, **kwargs):
+        attempt = {"started": time.monotonic()}
+        attempts.append(attempt)
+        try:
+            response = send(self, *args, **kwargs)
+        except RequestException as error:
+            attempt.update(outcome=type(error).__name__, ended=time.monotonic())
+            raise
+        attempt.update(outcome=response.status_code, ended=time.monotonic())
+        return response
+
+    monkeypatch.setattr(HTTPAdapter, "send", recording_send)
+    return attempts
+
+
+def assert_every_fault_retried(attempts: list[dict]) -> None:
+    """Each fault was met and followed by another attempt; a 429's only after its Retry-After (>= 1 s)."""
+    outcomes = [a["outcome"] for a in attempts]
+    assert {429, 503, "ReadTimeout", "ConnectionError"} <= set(outcomes), outcomes
+    assert outcomes[-1] == 200
+    for refused, retry in zip(attempts, attempts[1:], strict=False):
+        if refused["outcome"] == 429:
+            assert retry["started"] - refused["ended"] >= 0.9, "Retry-After should be honoured"

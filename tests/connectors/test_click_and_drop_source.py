@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from urllib.parse import parse_qs
 
 import duckdb
+import pytest
 
 from connectors.click_and_drop.source import click_and_drop_source
 from connectors.destination import warehouse_pipeline
@@ -45,3 +46,62 @@ def _created_on(paths) -> list[str]:
         rows = conn.execute("select strftime(created_on at time zone 'UTC', '%Y-%m-%dT%H:%M:%SZ')"
                             " from raw_click_and_drop.shipments").fetchall()
     return [row[0] for row in rows]
+
+
+def test_5xx_rate_limits_stalls_and_resets_are_retried_until_the_load_completes(world, monkeypatch):
+    from orderloop.sandbox_mode import sources_pointing_at
+    from sandbox.faults import FaultConfig
+    from sandbox.server import SandboxServer
+    from tests.connectors.support import assert_every_fault_retried, record_transport
+
+    attempts = record_transport(monkeypatch)
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    faults = FaultConfig(
+        systems=("click_and_drop",), rate_limit_per_second=5, fail_every=3, stall_every=8, stall_seconds=5,
+        reset_every=5,
+    )
+    with SandboxServer(world.sandbox, faults=faults) as server, sources_pointing_at(server.url):
+        pipeline = warehouse_pipeline("click_and_drop", world.warehouse, world.dlt_pipelines)
+        pipeline.run(click_and_drop_source(page_size=10, request_timeout=2))
+    accepted = world_stats(world.sandbox)["click_and_drop"]["bookings_accepted"]
+    assert _shipments(world) == accepted
+    with duckdb.connect(str(world.warehouse), read_only=True) as conn:
+        distinct = conn.execute(
+            "select count(distinct order_identifier) from raw_click_and_drop.shipments"
+        ).fetchone()[0]
+    assert distinct == accepted
+    assert_every_fault_retried(attempts)
+    statuses = {r["status"] for r in requests_seen(world.sandbox, system="click_and_drop")}
+    assert {0, 429, 503} <= statuses
+
+
+def test_a_wrong_key_fails_naming_click_and_drop_and_the_request_but_not_the_key(world, sandbox_url):
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    from orderloop.sandbox_mode import SANDBOX_CLICK_AND_DROP_KEY
+
+    pipeline = warehouse_pipeline("click_and_drop", world.warehouse, world.dlt_pipelines)
+    with pytest.raises(PipelineStepFailed) as error:
+        pipeline.run(click_and_drop_source(api_key="cnd_not_the_key"))
+    message = str(error.value)
+    assert "Click & Drop API answered HTTP 401" in message and f"GET {sandbox_url}/api/v1/orders" in message
+    assert "cnd_not_the_key" not in message and SANDBOX_CLICK_AND_DROP_KEY not in message
+
+
+def test_an_api_down_for_the_whole_run_fails_naming_click_and_drop_and_the_request(world, monkeypatch):
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    from orderloop.sandbox_mode import SANDBOX_CLICK_AND_DROP_KEY, sources_pointing_at
+    from sandbox.faults import FaultConfig
+    from sandbox.server import SandboxServer
+
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    down = FaultConfig(systems=("click_and_drop",), fail_every=1)
+    with SandboxServer(world.sandbox, faults=down) as server, sources_pointing_at(server.url):
+        pipeline = warehouse_pipeline("click_and_drop", world.warehouse, world.dlt_pipelines)
+        with pytest.raises(PipelineStepFailed) as error:
+            pipeline.run(click_and_drop_source())
+    message = str(error.value)
+    assert "Click & Drop API answered HTTP 503" in message and f"GET {server.url}/api/v1/orders" in message
+    assert SANDBOX_CLICK_AND_DROP_KEY not in message

@@ -15,6 +15,7 @@ from orderloop.sandbox_mode import SANDBOX_SHOPIFY_TOKEN
 from sandbox.clock import advance
 from sandbox.request_log import requests_seen
 from sandbox.stats import world_stats
+from tests.connectors.support import assert_every_fault_retried, record_transport
 
 
 def _load(paths, **source_kwargs):
@@ -106,7 +107,7 @@ from pathlib import Path
 from connectors.destination import warehouse_pipeline
 from connectors.shopify import shopify_source
 pipeline = warehouse_pipeline("shopify", Path(sys.argv[1]), Path(sys.argv[2]))
-pipeline.run(shopify_source(page_size=5))
+pipeline.run(shopify_source(page_size=4))  # 322 of the bucket's 400 points
 """
 
 
@@ -161,3 +162,164 @@ def test_refunds_and_fulfilment_orders_load_with_their_orders(world, sandbox_url
         world, "select count(*) from raw_shopify.orders__fulfillment_orders where status = 'CLOSED'"
     )
     assert closed == stats["fulfillment_orders_by_status"].get("CLOSED", 0)
+
+
+LARGE_ORDER_EVERY = 4
+
+
+@pytest.fixture
+def large_world(data_paths):
+    """Every 4th order has 13 line items in 3 fulfilment orders: more than the listing asks for."""
+    from sandbox.generator import generate_world
+    from tests.conftest import WORLD_NOW
+
+    generate_world(data_paths.sandbox, days=3, seed=7, now=WORLD_NOW, large_order_every=LARGE_ORDER_EVERY)
+    return data_paths
+
+
+def test_large_orders_load_every_line_item_and_fulfilment_order_once(large_world):
+    from orderloop.sandbox_mode import sources_pointing_at
+    from sandbox.server import SandboxServer
+    from tests.conftest import PLUS_PLAN
+
+    stats = world_stats(large_world.sandbox)["shopify"]
+    assert stats["orders_large"] > 0
+    with SandboxServer(large_world.sandbox, throttle=PLUS_PLAN) as server, sources_pointing_at(server.url):
+        _load(large_world)
+        _load(large_world)  # a re-run duplicates nothing
+    assert _count(large_world, "select count(*) from raw_shopify.orders") == stats["orders_total"]
+    for table, total in [("line_items", "line_items_total"),
+                         ("fulfillment_orders", "fulfillment_orders_total")]:
+        rows = _count(large_world, f"select count(*) from raw_shopify.orders__{table}")
+        distinct = _count(large_world, f"select count(distinct id) from raw_shopify.orders__{table}")
+        assert rows == distinct == stats[total], table
+    large = _count(large_world, """
+        select count(*) from (
+            select o.id from raw_shopify.orders o
+            join raw_shopify.orders__line_items li on li._dlt_parent_id = o._dlt_id
+            group by o.id having count(*) = 13)""")
+    assert large == stats["orders_large"]
+
+
+def test_lists_as_long_as_asked_are_asked_again_in_full(large_world):
+    """Listing with one nested record per order: every list and connection is completed per order
+    and matches what the source's own query returns."""
+    from connectors.shopify.nested import complete_order
+    from connectors.shopify.queries import FIRST, orders_query
+    from sandbox.server import SandboxServer
+    from tests.conftest import PLUS_PLAN
+
+    one_each = dict.fromkeys(FIRST, 1)
+    with SandboxServer(large_world.sandbox, throttle=PLUS_PLAN) as server:
+        client = ShopifyGraphQLClient(server.url, SANDBOX_SHOPIFY_TOKEN, "2025-01")
+        short = [
+            complete_order(client, node, one_each)
+            for page in client.paginate(orders_query(one_each), "orders", {"first": 30})
+            for node in page
+        ]
+        full = [
+            complete_order(client, node)
+            for page in client.paginate(ORDERS_QUERY, "orders", {"first": ORDERS_PAGE_SIZE})
+            for node in page
+        ]
+    by_id = {order["id"]: order for order in full}
+    assert len(short) == len(by_id) == world_stats(large_world.sandbox)["shopify"]["orders_total"]
+    nested = ("lineItems", "fulfillmentOrders", "transactions", "fulfillments", "refunds")
+    for order in short:
+        assert {f: order[f] for f in nested} == {f: by_id[order["id"]][f] for f in nested}
+    assert max(len(o["transactions"]) for o in short) > 1, "some lists should have been asked again"
+    assert any(o["refunds"] for o in short) and any(o["fulfillments"] for o in short)
+
+
+def test_malformed_orders_are_quarantined_and_the_rest_loads(world):
+    from orderloop.sandbox_mode import sources_pointing_at
+    from sandbox.faults import FaultConfig
+    from sandbox.server import SandboxServer
+    from tests.conftest import PLUS_PLAN
+
+    faults = FaultConfig(malformed_every=4, systems=("shopify",))
+    with SandboxServer(world.sandbox, throttle=PLUS_PLAN, faults=faults) as server, \
+            sources_pointing_at(server.url):
+        _load(world, page_size=7)
+        _load(world, page_size=7)  # a re-run neither loads nor quarantines anything twice
+    stats = world_stats(world.sandbox)
+    malformed = stats["faults"]["malformed_served"]["shopify"]
+    assert malformed > 0
+    quarantined = _count(world, "select count(*) from raw_shopify.quarantine where resource = 'orders'")
+    loaded = _count(world, "select count(*) from raw_shopify.orders")
+    assert quarantined == malformed
+    assert loaded + quarantined == stats["shopify"]["orders_total"]
+    assert _count(world, "select count(*) from raw_shopify.orders o join raw_shopify.quarantine q"
+                         " on q.record_id = o.id") == 0
+    with duckdb.connect(str(world.warehouse), read_only=True) as conn:
+        reasons = [r[0] for r in conn.execute("select reason from raw_shopify.quarantine").fetchall()]
+        columns = [r[0] for r in conn.execute(
+            "select column_name from information_schema.columns"
+            " where table_schema = 'raw_shopify' and table_name = 'orders'").fetchall()]
+    assert sum("createdAt" in r for r in reasons) == (malformed + 1) // 2
+    assert sum("totalPriceSet.shopMoney.amount" in r for r in reasons) == malformed // 2
+    assert not [c for c in columns if "__v_" in c], "no malformed value reached orders as a variant column"
+
+
+def test_5xx_rate_limits_stalls_and_resets_are_retried_until_the_load_completes(world, monkeypatch):
+    from orderloop.sandbox_mode import sources_pointing_at
+    from sandbox.faults import FaultConfig
+    from sandbox.server import SandboxServer
+    from tests.conftest import PLUS_PLAN
+
+    transport_log = record_transport(monkeypatch)
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")  # 5xx/timeout backoff in ms
+    faults = FaultConfig(
+        systems=("shopify",), rate_limit_per_second=6, fail_every=4, stall_every=10, stall_seconds=5,
+        reset_every=7,
+    )
+    with SandboxServer(world.sandbox, throttle=PLUS_PLAN, faults=faults) as server, \
+            sources_pointing_at(server.url):
+        _load(world, page_size=7, request_timeout=2)  # a 2 s read timeout gives up on a 5 s stall
+    total = world_stats(world.sandbox)["shopify"]["orders_total"]
+    assert _count(world, "select count(*) from raw_shopify.orders") == total
+    assert _count(world, "select count(distinct id) from raw_shopify.orders") == total
+    assert_every_fault_retried(transport_log)
+    statuses = {r["status"] for r in requests_seen(world.sandbox, system="shopify")}
+    assert {0, 429, 503} <= statuses, "the sandbox should have logged the dropped connections too"
+
+
+@pytest.mark.parametrize(
+    ("faults", "expected"),
+    [
+        ({"fail_every": 1}, "Shopify API answered HTTP 503"),
+        ({"reset_every": 1}, "Shopify API did not answer POST"),
+        ({"stall_every": 1, "stall_seconds": 5}, "Shopify API did not answer POST"),
+    ],
+    ids=["down", "resets", "stalls"],
+)
+def test_an_api_down_for_the_whole_run_fails_naming_shopify_and_the_request(
+    world, monkeypatch, faults, expected
+):
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    from orderloop.sandbox_mode import sources_pointing_at
+    from sandbox.faults import FaultConfig
+    from sandbox.server import SandboxServer
+
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    config = FaultConfig(systems=("shopify",), **faults)
+    with SandboxServer(world.sandbox, faults=config) as server, sources_pointing_at(server.url):
+        pipeline = warehouse_pipeline("shopify", world.warehouse, world.dlt_pipelines)
+        with pytest.raises(PipelineStepFailed) as error:
+            pipeline.run(shopify_source(request_timeout=0.5))
+    message = str(error.value)
+    assert expected in message and f"{server.url}/admin/api/2025-01/graphql.json" in message
+    assert SANDBOX_SHOPIFY_TOKEN not in message
+
+
+def test_a_wrong_token_fails_the_load_naming_shopify_and_the_request_but_not_the_token(world, sandbox_url):
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    pipeline = warehouse_pipeline("shopify", world.warehouse, world.dlt_pipelines)
+    with pytest.raises(PipelineStepFailed) as error:
+        pipeline.run(shopify_source(access_token="shpat_not_the_token"))
+    message = str(error.value)
+    assert "Shopify API answered HTTP 401" in message and f"POST {sandbox_url}/admin/api/" in message
+    assert "shpat_not_the_token" not in message and SANDBOX_SHOPIFY_TOKEN not in message

@@ -7,7 +7,7 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from connectors.click_and_drop import ClickAndDropClient
+from connectors.click_and_drop import ClickAndDropClient, ClickAndDropError
 from orderloop.sandbox_mode import SANDBOX_CLICK_AND_DROP_KEY
 from pipelines.actions.label_booking import book_labels
 from pipelines.actions.ledger import LabelBookingLedger, label_booking_key
@@ -113,3 +113,133 @@ def test_rate_limited_bookings_are_retried_and_each_order_is_booked_once(world, 
     statuses = [r["status"] for r in requests_seen(world.sandbox, system="click_and_drop")]
     assert 429 in statuses, "the rate limit should have been hit"
     assert world_stats(world.sandbox)["click_and_drop"]["bookings_accepted"] == before + 15
+
+
+def _orders(first: int, count: int) -> list[dict]:
+    return [
+        {**VALID, "order_id": f"gid://shopify/Order/{first + n}", "order_reference": f"#{first + n}",
+         "address_fingerprint": f"fp-{first + n}"}
+        for n in range(count)
+    ]
+
+
+def _wait_for_replays(world, expected: int, timeout: float = 10.0) -> int:
+    """Stalled POSTs are carried out after the client gave up on them: wait until they have been."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        replays = world_stats(world.sandbox)["click_and_drop"]["idempotent_replays"]
+        if replays >= expected or time.monotonic() > deadline:
+            return replays
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize(
+    ("faults", "backoff", "count"),
+    [
+        # The retry books first; the stalled POST, carried out later, finds the booking.
+        ({"stall_every": 3, "stall_seconds": 3.0, "reset_every": 4}, "0.05", 5),
+        # The stalled POST books first (the carrier did book); the retry finds the booking.
+        ({"stall_every": 2, "stall_seconds": 1.2}, "1.5", 3),
+    ],
+    ids=["retry-books-first", "stalled-post-books-first"],
+)
+def test_a_timed_out_or_dropped_booking_is_retried_without_a_second_label(
+    world, monkeypatch, tmp_path, faults, backoff, count
+):
+    from sandbox.faults import FaultConfig
+    from sandbox.server import SandboxServer
+    from tests.connectors.support import record_transport
+
+    attempts = record_transport(monkeypatch)
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", backoff)
+    before = world_stats(world.sandbox)["click_and_drop"]
+    orders = _orders(9200, count)
+    config = FaultConfig(systems=("click_and_drop",), **faults)
+    with SandboxServer(world.sandbox, faults=config) as server, \
+            duckdb.connect(str(tmp_path / "ledger.duckdb")) as conn:
+        client = ClickAndDropClient(f"{server.url}/api/v1", SANDBOX_CLICK_AND_DROP_KEY, request_timeout=1)
+        ledger = LabelBookingLedger(conn)
+        summary = book_labels(orders, ledger, client)
+        stalls = sum(a["outcome"] == "ReadTimeout" for a in attempts)
+        replays = _wait_for_replays(world, before["idempotent_replays"] + stalls)
+        tracking = conn.execute("select tracking_number from actions.label_bookings").fetchall()
+    assert stalls >= 1
+    retried_after = [b["started"] - a["started"] for a, b in zip(attempts, attempts[1:], strict=False)
+                     if a["outcome"] == "ReadTimeout"]
+    stalled_post_first = min(retried_after) > faults["stall_seconds"]
+    assert stalled_post_first == (backoff == "1.5"), "the intended order of stalled POST and retry"
+    assert ("reset_every" in faults) == any(a["outcome"] == "ConnectionError" for a in attempts)
+    assert summary.booked == count and _distinct_tracking_numbers(tracking) == count
+    stats = world_stats(world.sandbox)["click_and_drop"]
+    assert stats["bookings_accepted"] == before["bookings_accepted"] + count
+    assert stats["duplicate_bookings"] == 0
+    assert replays == before["idempotent_replays"] + stalls, "each stalled POST found the booking"
+
+
+def _distinct_tracking_numbers(tracking: list[tuple]) -> int:
+    """Distinct tracking numbers recorded: one label per order."""
+    numbers = [row[0] for row in tracking]
+    assert None not in numbers
+    return len(set(numbers))
+
+
+def test_bookings_that_time_out_all_run_stay_pending_and_the_next_run_books_no_second_label(
+    world, monkeypatch, tmp_path
+):
+    """Every POST stalls past the timeout, so the pass fails naming Click & Drop and the request,
+    while the carrier books each one anyway; the next pass gets those bookings back."""
+    from pipelines.actions.label_booking import BookingSummary
+    from sandbox.faults import FaultConfig
+    from sandbox.server import SandboxServer
+
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    before = world_stats(world.sandbox)["click_and_drop"]
+    order = _orders(9300, 1)
+    key = label_booking_key(order[0]["order_id"], order[0]["address_fingerprint"])
+    stalled = FaultConfig(systems=("click_and_drop",), stall_every=1, stall_seconds=1.0)
+    with duckdb.connect(str(tmp_path / "ledger.duckdb")) as conn:
+        ledger = LabelBookingLedger(conn)
+        with SandboxServer(world.sandbox, faults=stalled) as server:
+            client = ClickAndDropClient(
+                f"{server.url}/api/v1", SANDBOX_CLICK_AND_DROP_KEY, request_timeout=0.3
+            )
+            with pytest.raises(ClickAndDropError) as error:
+                book_labels(order, ledger, client)
+            _wait_for_replays(world, before["idempotent_replays"] + 1)  # both attempts carried out
+        message = str(error.value)
+        assert f"POST {server.url}/api/v1/orders" in message and "#9300" in message
+        assert "Click & Drop API did not answer" in message and SANDBOX_CLICK_AND_DROP_KEY not in message
+        assert ledger.entry(key).status == "pending"
+
+        with SandboxServer(world.sandbox) as server:
+            client = ClickAndDropClient(f"{server.url}/api/v1", SANDBOX_CLICK_AND_DROP_KEY)
+            summary = book_labels(order, ledger, client)
+    assert summary == BookingSummary(booked=1)
+    stats = world_stats(world.sandbox)["click_and_drop"]
+    assert stats["bookings_accepted"] == before["bookings_accepted"] + 1
+    assert stats["duplicate_bookings"] == 0
+
+
+@pytest.mark.parametrize("failure", ["wrong key", "api down"])
+def test_a_refused_booking_fails_naming_click_and_drop_and_the_request_but_not_the_key(
+    world, monkeypatch, tmp_path, failure
+):
+    from sandbox.faults import FaultConfig
+    from sandbox.server import SandboxServer
+
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    key = "cnd_not_the_key" if failure == "wrong key" else SANDBOX_CLICK_AND_DROP_KEY
+    down = FaultConfig(systems=("click_and_drop",), fail_every=1) if failure == "api down" else None
+    with SandboxServer(world.sandbox, faults=down) as server, \
+            duckdb.connect(str(tmp_path / "ledger.duckdb")) as conn:
+        client = ClickAndDropClient(f"{server.url}/api/v1", key)
+        with pytest.raises(ClickAndDropError) as error:
+            book_labels([VALID], LabelBookingLedger(conn), client)
+    message = str(error.value)
+    status = "401" if failure == "wrong key" else "503"
+    assert f"Click & Drop API answered HTTP {status} to POST {server.url}/api/v1/orders" in message
+    assert "#9001" in message and key not in message
