@@ -15,8 +15,10 @@ from pipelines.assets.publication import published_marts  # noqa: E402
 from pipelines.assets.transformation import (  # noqa: E402
     dbt_after_actions,
     dbt_before_actions,
+    dbt_before_validation,
     loaded_source_table_specs,
 )
+from pipelines.assets.validation import order_contact_checks  # noqa: E402
 from pipelines.jobs import act_and_publish_job, full_pass_job, ingest_job  # noqa: E402
 from pipelines.resources import build_resources  # noqa: E402
 from pipelines.schedules import ingest_schedule  # noqa: E402
@@ -28,6 +30,8 @@ defs = Definitions(
     assets=[
         *LOADERS,
         *loaded_source_table_specs([key for loader in LOADERS for key in loader.keys]),
+        dbt_before_validation,
+        order_contact_checks,
         dbt_before_actions,
         label_bookings,
         dbt_after_actions,

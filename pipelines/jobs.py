@@ -8,9 +8,12 @@ from pipelines.assets.actions import label_bookings
 from pipelines.assets.ingestion import INGESTION_ASSETS
 from pipelines.assets.order_files import order_file_lines
 from pipelines.assets.publication import published_marts
-from pipelines.assets.transformation import dbt_after_actions, dbt_before_actions
+from pipelines.assets.transformation import dbt_after_actions, dbt_before_actions, dbt_before_validation
+from pipelines.assets.validation import order_contact_checks
 
-INGESTION = AssetSelection.assets(*INGESTION_ASSETS, order_file_lines, dbt_before_actions)
+INGESTION = AssetSelection.assets(
+    *INGESTION_ASSETS, order_file_lines, dbt_before_validation, order_contact_checks, dbt_before_actions
+)
 ACTIONS_AND_MARTS = AssetSelection.assets(label_bookings, dbt_after_actions, published_marts)
 
 # The schedule runs this; a materialized queue then wakes the action sensor.

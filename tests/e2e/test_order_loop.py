@@ -224,3 +224,91 @@ def test_every_source_reconciles_with_what_the_sandbox_holds(looped_world):
     # Zendesk's export leaves out the last minute of changes, as Zendesk does.
     tickets = _scalar(paths.warehouse, "select count(*) from raw_zendesk.tickets")
     assert 0 < tickets <= stats["zendesk"]["tickets_total"]
+
+
+def test_every_invalid_shopify_address_is_an_exception_with_its_reason(looped_world):
+    """The contact validation asset ran in the pass and fct_exceptions holds one
+    address_invalid per Shopify order the sandbox gave a broken address, naming the postcode."""
+    paths, _ = looped_world
+    expected = world_stats(paths.sandbox)["shopify"]["orders_address_invalid"]
+    assert expected > 0, "the world should hold some broken addresses"
+    flagged = _scalar(
+        paths.warehouse,
+        "select count(*) from marts.fct_exceptions as e join marts.fct_orders as o using (order_id)"
+        " where e.reason = 'address_invalid' and o.channel = 'shopify' and e.detail like 'postcode %'",
+    )
+    assert flagged == expected
+    unvalidated = _scalar(
+        paths.warehouse,
+        "select count(*) from intermediate.int_order_contacts_unioned as c where not exists ("
+        " select 1 from validation.order_contact_checks as v"
+        " where v.order_id = c.order_id and v.contact_fingerprint = c.contact_fingerprint)",
+    )
+    assert unvalidated == 0
+
+
+def test_exceptions_resolve_and_the_queue_holds_only_open_ones(looped_world):
+    paths, _ = looped_world
+    open_count = _scalar(paths.warehouse, "select count(*) from marts.fct_exceptions where is_open")
+    queued = _scalar(paths.warehouse, "select count(*) from marts.exception_queue")
+    assert queued == open_count > 0
+    resolved_without_time = _scalar(
+        paths.warehouse,
+        "select count(*) from marts.fct_exceptions"
+        " where not is_open and (resolved_at is null or resolution is null)",
+    )
+    assert resolved_without_time == 0
+    # A failed delivery followed by a delivery is resolved by it.
+    wrongly_open = _scalar(
+        paths.warehouse,
+        "select count(*) from marts.fct_exceptions as e join marts.fct_orders as o using (order_id)"
+        " where e.reason = 'delivery_failed' and e.is_open and o.delivered_at > e.opened_at",
+    )
+    assert wrongly_open == 0
+
+
+def test_the_printed_kpi_summary_agrees_with_an_independent_reading_of_fct_orders(looped_world):
+    """The summary `orderloop run` prints, recomputed in Python from fct_orders' rows."""
+    import statistics
+
+    from orderloop.summary import kpi_summary
+
+    paths, _ = looped_world
+    with duckdb.connect(str(paths.published), read_only=True) as conn:
+        cursor = conn.execute(
+            "select cycle_time_to_despatch_hours, despatched_on_time, delivered_at, delivered_on_time,"
+            " despatched_at, is_touchless, exception_count, customer_contacts from marts.fct_orders"
+        )
+        names = [c[0] for c in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    cycle = [r["cycle_time_to_despatch_hours"] for r in rows if r["cycle_time_to_despatch_hours"] is not None]
+    judged = [r["despatched_on_time"] for r in rows if r["despatched_on_time"] is not None]
+    despatched = [r for r in rows if r["despatched_at"] is not None]
+    summary = kpi_summary(paths.published)
+    assert summary["orders"] == len(rows)
+    assert summary["cycle_time_p50_hours"] == pytest.approx(statistics.median(cycle))
+    assert summary["on_time_share"] == pytest.approx(sum(judged) / len(judged))
+    assert summary["delivered"] == sum(1 for r in rows if r["delivered_at"] is not None)
+    touchless = sum(r["is_touchless"] for r in despatched) / len(despatched)
+    assert summary["touchless_share"] == pytest.approx(touchless)
+    assert summary["exceptions_per_100_orders"] == pytest.approx(
+        100 * sum(r["exception_count"] for r in rows) / len(rows)
+    )
+    assert summary["contacts_per_1000_orders"] == pytest.approx(
+        1000 * sum(r["customer_contacts"] for r in rows) / len(rows)
+    )
+
+
+def test_the_sql_examples_in_the_warehouse_docs_run_on_the_published_marts(looped_world):
+    """docs/warehouse.md promises one short query per question; each must run and answer."""
+    import re
+
+    from orderloop.paths import PROJECT_ROOT
+
+    paths, _ = looped_world
+    docs = (PROJECT_ROOT / "docs" / "warehouse.md").read_text()
+    queries = re.findall(r"```sql\n(.*?)```", docs, flags=re.DOTALL)
+    assert len(queries) >= 3
+    with duckdb.connect(str(paths.published), read_only=True) as conn:
+        for query in queries:
+            assert conn.execute(query).fetchall(), query

@@ -32,10 +32,16 @@ def test_lineage_runs_from_sources_through_actions_to_publication():
     assert AssetKey(["marts", "label_booking_queue"]) in parents("actions", "label_bookings")
     upstream_of_orders = graph.get(AssetKey(["staging", "stg_actions__label_bookings"])).parent_keys
     assert AssetKey(["actions", "label_bookings"]) in upstream_of_orders
+    # Contact validation sits between the staging models it reads and the marts that read it.
+    contacts = AssetKey(["intermediate", "int_order_contacts_unioned"])
+    assert contacts in parents("validation", "order_contact_checks")
+    assert AssetKey(["validation", "order_contact_checks"]) in parents(
+        "staging", "stg_validation__order_contact_checks"
+    )
 
 
 def test_every_executable_asset_writes_through_the_one_duckdb_pool():
     executable = [a for a in defs.resolve_asset_graph().assets_defs if a.is_executable]
-    assert len(executable) == 13
+    assert len(executable) == 15
     for assets_def in executable:
         assert assets_def.node_def.pool == "duckdb", assets_def.keys

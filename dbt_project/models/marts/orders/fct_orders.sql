@@ -33,9 +33,13 @@ latest_booking as (
 ),
 
 as_of as (
-    -- "Now" for SLA checks is the newest change the warehouse has seen, so a rebuild
-    -- of old data gives the same answer as the run that first built it.
-    select max(updated_at) as as_of_at from orders
+    select as_of_at from {{ ref('int_data_as_of') }}
+),
+
+exception_counts as (
+    select order_id, count(*) as exception_count
+    from {{ ref('int_order_exceptions') }}
+    group by order_id
 ),
 
 joined as (
@@ -75,12 +79,14 @@ joined as (
         milestones.customer_contacts,
         milestones.rule_version,
         conflicts.order_id is not null as has_timestamp_conflict,
+        coalesce(exception_counts.exception_count, 0) as exception_count,
         as_of.as_of_at
     from orders
     inner join milestones on milestones.order_id = orders.order_id
     left join latest_booking on latest_booking.order_id = orders.order_id
     left join due on due.order_id = orders.order_id
     left join conflicts on conflicts.order_id = orders.order_id
+    left join exception_counts on exception_counts.order_id = orders.order_id
     cross join as_of
 )
 
@@ -132,6 +138,7 @@ select
     cast(manual_touches as {{ dbt.type_int() }}) as manual_touches,
     manual_touches_before_despatch = 0 as is_touchless,
     cast(customer_contacts as {{ dbt.type_int() }}) as customer_contacts,
+    cast(exception_count as {{ dbt.type_int() }}) as exception_count,
     is_split_shipment,
     has_timestamp_conflict,
     rule_version

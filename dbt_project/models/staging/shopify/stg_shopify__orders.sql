@@ -14,6 +14,7 @@ renamed as (
         display_financial_status as financial_status,
         display_fulfillment_status as fulfillment_status,
         email,
+        coalesce(shipping_address__phone, phone) as phone,
         currency_code,
         cast(total_price_set__shop_money__amount as decimal(18, 2)) as total_amount,
         cast(subtotal_price_set__shop_money__amount as decimal(18, 2)) as subtotal_amount,

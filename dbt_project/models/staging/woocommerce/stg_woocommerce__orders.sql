@@ -13,6 +13,11 @@ select
     payment_method,
     transaction_id as payment_reference,
     billing__email as email,
+    coalesce(nullif(shipping__phone, ''), nullif(billing__phone, '')) as phone,
+    nullif(trim(coalesce(shipping__first_name, '') || ' ' || coalesce(shipping__last_name, '')), '') as ship_to_name,
+    nullif(shipping__address_1, '') as ship_to_address1,
+    nullif(shipping__address_2, '') as ship_to_address2,
+    nullif(shipping__city, '') as ship_to_city,
     shipping__postcode as ship_to_postcode,
     shipping__country as ship_to_country_code
 from {{ source('woocommerce', 'orders') }}

@@ -1,0 +1,26 @@
+{#- The delivery contact of every channel order, as the address validation reads it.
+    contact_fingerprint changes when any of these fields changes, so a corrected address
+    is validated again and a failed check can resolve. -#}
+{{ config(tags=['validation_input']) }}
+
+with contacts as (
+    select
+        order_id, channel, updated_at, phone, ship_to_name, ship_to_address1, ship_to_address2,
+        ship_to_city, ship_to_postcode, ship_to_country_code
+    from {{ ref('stg_shopify__orders') }}
+    union all
+    select
+        order_id, channel, updated_at, phone, ship_to_name, ship_to_address1, ship_to_address2,
+        ship_to_city, ship_to_postcode, ship_to_country_code
+    from {{ ref('stg_woocommerce__orders') }}
+)
+
+select
+    contacts.*,
+    {{ dbt.hash(dbt.concat([
+        "coalesce(phone, '')", "'|'", "coalesce(ship_to_name, '')", "'|'",
+        "coalesce(ship_to_address1, '')", "'|'", "coalesce(ship_to_address2, '')", "'|'",
+        "coalesce(ship_to_city, '')", "'|'", "coalesce(ship_to_postcode, '')", "'|'",
+        "coalesce(ship_to_country_code, '')"
+    ])) }} as contact_fingerprint
+from contacts

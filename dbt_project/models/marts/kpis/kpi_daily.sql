@@ -1,0 +1,95 @@
+{#- Daily KPIs over the orders placed each day (reporting time zone), overall and by
+    channel, by warehouse and by carrier service. dimension says which breakdown a row
+    belongs to; the other breakdown columns hold 'all'. Percentiles are not additive, so
+    every breakdown is computed from orders, never summed from another row. -#}
+with orders as (
+    select
+        cast({{ utc_to_local('placed_at', "'" ~ var('reporting_timezone') ~ "'") }} as date) as kpi_date,
+        channel,
+        coalesce(warehouse_id, 'none') as warehouse_id,
+        coalesce(carrier, 'none') as carrier,
+        coalesce(service_code, 'none') as service_code,
+        order_id,
+        cycle_time_to_despatch_hours,
+        despatched_on_time,
+        despatched_at,
+        is_touchless,
+        exception_count,
+        customer_contacts,
+        label_booking_status,
+        has_timestamp_conflict
+    from {{ ref('fct_orders') }}
+),
+
+booking_failures as (
+    select order_id, max(case when booking_status = 'failed' then 1 else 0 end) as had_failure
+    from {{ ref('stg_actions__label_bookings') }}
+    where booking_status in ('booked', 'failed')
+    group by order_id
+),
+
+measured as (
+    select
+        orders.*,
+        booking_failures.order_id is not null as had_booking_attempt,
+        coalesce(booking_failures.had_failure, 0) as had_booking_failure
+    from orders
+    left join booking_failures on booking_failures.order_id = orders.order_id
+),
+
+aggregated as (
+    select
+        kpi_date,
+        case
+            when grouping(channel) = 0 then 'channel'
+            when grouping(warehouse_id) = 0 then 'warehouse'
+            when grouping(service_code) = 0 then 'carrier_service'
+            else 'all'
+        end as dimension,
+        coalesce(channel, 'all') as channel,
+        coalesce(warehouse_id, 'all') as warehouse_id,
+        coalesce(carrier, 'all') as carrier,
+        coalesce(service_code, 'all') as service_code,
+        count(*) as orders,
+        sum(case when despatched_at is not null then 1 else 0 end) as orders_despatched,
+        {{ percentile('cycle_time_to_despatch_hours', 0.5) }} as cycle_time_p50_hours,
+        {{ percentile('cycle_time_to_despatch_hours', 0.9) }} as cycle_time_p90_hours,
+        avg(case when despatched_on_time then 1.0 when not despatched_on_time then 0.0 end) * 100
+            as on_time_despatch_pct,
+        avg(case when despatched_at is not null then case when is_touchless then 1.0 else 0.0 end end) * 100
+            as touchless_pct,
+        sum(exception_count) * 100.0 / count(*) as exceptions_per_100_orders,
+        case when sum(case when had_booking_attempt then 1 else 0 end) > 0 then
+            sum(had_booking_failure) * 100.0 / sum(case when had_booking_attempt then 1 else 0 end)
+        end as carrier_booking_failure_pct,
+        sum(customer_contacts) * 1000.0 / count(*) as contacts_per_1000_orders,
+        sum(case when has_timestamp_conflict then 1 else 0 end) as orders_excluded_for_conflicts
+    from measured
+    group by grouping sets (
+        (kpi_date),
+        (kpi_date, channel),
+        (kpi_date, warehouse_id),
+        (kpi_date, carrier, service_code)
+    )
+)
+
+select
+    {{ dbt.hash(dbt.concat([dbt.safe_cast("kpi_date", dbt.type_string()), "'|'", "dimension", "'|'", "channel",
+                            "'|'", "warehouse_id", "'|'", "carrier", "'|'", "service_code"])) }} as kpi_row_id,
+    kpi_date,
+    dimension,
+    channel,
+    warehouse_id,
+    carrier,
+    service_code,
+    cast(orders as {{ dbt.type_bigint() }}) as orders,
+    cast(orders_despatched as {{ dbt.type_bigint() }}) as orders_despatched,
+    cast(cycle_time_p50_hours as {{ dbt.type_float() }}) as cycle_time_p50_hours,
+    cast(cycle_time_p90_hours as {{ dbt.type_float() }}) as cycle_time_p90_hours,
+    cast(on_time_despatch_pct as {{ dbt.type_float() }}) as on_time_despatch_pct,
+    cast(touchless_pct as {{ dbt.type_float() }}) as touchless_pct,
+    cast(exceptions_per_100_orders as {{ dbt.type_float() }}) as exceptions_per_100_orders,
+    cast(carrier_booking_failure_pct as {{ dbt.type_float() }}) as carrier_booking_failure_pct,
+    cast(contacts_per_1000_orders as {{ dbt.type_float() }}) as contacts_per_1000_orders,
+    cast(orders_excluded_for_conflicts as {{ dbt.type_bigint() }}) as orders_excluded_for_conflicts
+from aggregated

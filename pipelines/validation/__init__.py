@@ -1,0 +1,1 @@
+"""Checks on order data that SQL is the wrong tool for (phone numbers, postcodes)."""
