@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from dlt.sources.helpers.requests import Client, Session
 from dlt.sources.helpers.rest_client.redaction import SENSITIVE_PARAMS, sanitize_url
-from requests import HTTPError, Response
+from requests import HTTPError, PreparedRequest, Response
+from requests.exceptions import ChunkedEncodingError, ConnectionError, Timeout
 
 MAX_DETAIL_CHARS = 300
 
@@ -65,3 +67,34 @@ def _detail(response: Response, describe_body: Callable[[Any], str | None]) -> s
         text = " ".join(response.text.split())
         return "" if text.startswith("<") else text[:MAX_DETAIL_CHARS]  # an HTML error page says no more
     return (describe_body(body) or str(body))[:MAX_DETAIL_CHARS]
+
+
+def retrying_session(
+    system: str,
+    error: type[APIRefused],
+    request_timeout: float | None,
+    credential_params: frozenset[str] = frozenset(),
+) -> Session:
+    """dlt's retrying session (429 after ``Retry-After``, 5xx, timeouts, dropped connections);
+    a request still unanswered after the retries fails naming ``system`` and the URL, since
+    requests' own error names neither. ``None``: dlt's ``runtime.request_timeout``."""
+    client = (
+        Client(raise_for_status=False)
+        if request_timeout is None
+        else Client(request_timeout=request_timeout, raise_for_status=False)
+    )
+    session = client.session
+    send = session.send  # the retrying one
+    masked = SENSITIVE_PARAMS | credential_params
+
+    def send_or_name_the_request(request: PreparedRequest, **kwargs: Any) -> Response:
+        try:
+            return send(request, **kwargs)
+        except (ConnectionError, Timeout, ChunkedEncodingError) as failure:
+            url = safe_url(request.url or "", masked)
+            raise error(
+                f"{system} API did not answer {request.method} {url}: {type(failure).__name__} after retries"
+            ) from failure
+
+    session.send = send_or_name_the_request  # type: ignore[method-assign]
+    return session

@@ -13,13 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 import dlt
-from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 from dlt.sources.rest_api import rest_api_source
 from dlt.sources.rest_api.typing import ClientConfig
 
-from connectors.http_errors import APIRefused, refusal_hook
+from connectors.http_errors import APIRefused, refusal_hook, retrying_session
 
 LOOKBACK_SECONDS = 7 * 24 * 3600
 
@@ -54,8 +53,8 @@ def click_and_drop_source(
             cursor_path="continuationToken", cursor_param="continuationToken"
         ),
     }
-    if request_timeout is not None:
-        client["session"] = Client(request_timeout=request_timeout, raise_for_status=False).session
+    # Retries transient failures; one that outlasts them names Click & Drop and the request.
+    client["session"] = retrying_session("Click & Drop", ClickAndDropAPIError, request_timeout)
     declared = rest_api_source(
         {
             "client": client,

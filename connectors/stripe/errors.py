@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from dlt.sources.helpers.requests import Session
+
 from connectors.http_errors import APIRefused, refusal_hook
+from connectors.http_errors import retrying_session as shared_retrying_session
 
 
 class StripeAPIError(APIRefused):
@@ -22,3 +25,8 @@ def _describe(body: Any) -> str | None:
 
 def raise_when_refused(api_key: str) -> Callable[..., None]:
     return refusal_hook("Stripe", StripeAPIError, [api_key], _describe)
+
+
+def retrying_session(request_timeout: float | None) -> Session:
+    """dlt's retrying session; an unanswered request fails naming Stripe and the URL."""
+    return shared_retrying_session("Stripe", StripeAPIError, request_timeout)

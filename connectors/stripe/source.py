@@ -20,7 +20,7 @@ from dlt.sources.rest_api.typing import RESTAPIConfig
 
 from connectors.quarantine import all_of, present, quarantine_invalid, unix_seconds
 from connectors.schema_hints import nullable_columns
-from connectors.stripe.errors import raise_when_refused
+from connectors.stripe.errors import raise_when_refused, retrying_session
 from connectors.stripe.paging import StripeCursorPaginator
 
 PAGE_LIMIT = 100  # Stripe's maximum
@@ -77,8 +77,13 @@ def stripe_source(
     api_key: str = dlt.secrets.value,
     base_url: str = "https://api.stripe.com",
     event_types: list[str] | None = None,
+    request_timeout: float | None = None,
 ) -> Any:
-    """Table ``events``; ``event_types`` defaults to the payment lifecycle, ``[]`` asks for all."""
+    """Table ``events``; ``event_types`` defaults to the payment lifecycle, ``[]`` asks for all.
+
+    ``request_timeout`` (seconds, ``sources.stripe.request_timeout``) bounds each request; a
+    request that times out is retried. Default: dlt's ``runtime.request_timeout``.
+    """
     types = list(DEFAULT_EVENT_TYPES if event_types is None else event_types)
     params: dict[str, Any] = {
         "limit": PAGE_LIMIT,
@@ -93,7 +98,11 @@ def stripe_source(
     if types:
         params["types[]"] = types
     config: RESTAPIConfig = {
-        "client": {"base_url": f"{base_url.rstrip('/')}/v1/", "auth": BearerTokenAuth(api_key)},
+        "client": {
+            "base_url": f"{base_url.rstrip('/')}/v1/",
+            "auth": BearerTokenAuth(api_key),
+            "session": retrying_session(request_timeout),
+        },
         "resources": [
             {
                 "name": "events",

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from dlt.sources.helpers.requests import Session
+
 from connectors.http_errors import APIRefused, refusal_hook
+from connectors.http_errors import retrying_session as shared_retrying_session
 
 CREDENTIAL_PARAMS = frozenset({"consumer_key", "consumer_secret", "oauth_signature"})
 
@@ -23,3 +26,8 @@ def _describe(body: Any) -> str | None:
 
 def raise_when_refused(*secrets: str) -> Callable[..., None]:
     return refusal_hook("WooCommerce", WooCommerceAPIError, secrets, _describe, CREDENTIAL_PARAMS)
+
+
+def retrying_session(request_timeout: float | None) -> Session:
+    """dlt's retrying session; an unanswered request fails naming WooCommerce and the URL."""
+    return shared_retrying_session("WooCommerce", WooCommerceAPIError, request_timeout, CREDENTIAL_PARAMS)

@@ -22,7 +22,7 @@ from dlt.sources.rest_api import rest_api_resources
 from dlt.sources.rest_api.typing import RESTAPIConfig
 
 from connectors.woocommerce.columns import NOTE_COLUMNS, ORDER_COLUMNS, ORDER_NESTED_HINTS, REFUND_COLUMNS
-from connectors.woocommerce.errors import raise_when_refused
+from connectors.woocommerce.errors import raise_when_refused, retrying_session
 from connectors.woocommerce.paging import WordPressPaginator
 
 API_PATH = "wp-json/wc/v3"
@@ -36,14 +36,20 @@ def woocommerce_source(
     consumer_key: str = dlt.secrets.value,
     consumer_secret: str = dlt.secrets.value,
     per_page: int = MAX_PER_PAGE,
+    request_timeout: float | None = None,
 ) -> Any:
-    """Tables ``orders`` (+ ``orders__line_items`` ...), ``order_notes`` and ``order_refunds``."""
+    """Tables ``orders`` (+ ``orders__line_items`` ...), ``order_notes`` and ``order_refunds``.
+
+    ``request_timeout`` (seconds, ``sources.woocommerce.request_timeout``) bounds each request;
+    a request that times out is retried. Default: dlt's ``runtime.request_timeout``.
+    """
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     config: RESTAPIConfig = {
         "client": {
             "base_url": f"{store_url.rstrip('/')}/{API_PATH}/",
             "auth": HttpBasicAuth(consumer_key, consumer_secret),
             "paginator": WordPressPaginator(),
+            "session": retrying_session(request_timeout),
         },
         "resource_defaults": {
             "primary_key": "id",

@@ -4,7 +4,8 @@
 continues from the ``after_cursor`` Zendesk returns; we keep that cursor in dlt's
 resource state, which is saved only with a successful load, so a run killed mid-load
 starts again from the last committed cursor and the merge on ticket id absorbs the
-repeat. Rate limits (429 with ``Retry-After``) and 5xx are retried by dlt's session.
+repeat. Rate limits (429 with ``Retry-After``), 5xx, timeouts and dropped connections are
+retried by dlt's session (``runtime.request_*`` settings).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Any
 
 import dlt
 from dlt.sources.helpers.requests import Client
-from requests import HTTPError
+from requests.exceptions import ChunkedEncodingError, ConnectionError, HTTPError, Timeout
 
+from connectors.http_errors import safe_url
 from connectors.quarantine import all_of, present, quarantine_invalid, timestamp
 from connectors.schema_hints import nullable_columns
 
@@ -45,9 +47,17 @@ def zendesk_source(
     api_token: str = dlt.secrets.value,
     start_time: int = 0,
     page_size: int = 1000,
+    request_timeout: float | None = None,
 ) -> Any:
-    """Tickets (created and updated) since ``start_time`` (unix seconds) on the first run."""
-    session = Client(raise_for_status=False).session
+    """Tickets (created and updated) since ``start_time`` (unix seconds) on the first run.
+
+    ``request_timeout`` (seconds, ``sources.zendesk.request_timeout``) bounds each request; a
+    request that times out is retried. Default: dlt's ``runtime.request_timeout``.
+    """
+    client = Client(raise_for_status=False) if request_timeout is None else Client(
+        request_timeout=request_timeout, raise_for_status=False
+    )
+    session = client.session
     session.auth = (f"{email}/token", api_token)
     return tickets(session, base_url.rstrip("/"), start_time, page_size).add_yield_map(
         quarantine_invalid("tickets", TICKET_CHECK)
@@ -62,11 +72,18 @@ def tickets(session: Any, base_url: str, start_time: int, page_size: int) -> Ite
         params["cursor"] = state["after_cursor"]
     else:
         params["start_time"] = start_time
+    url = base_url + EXPORT_PATH
     while True:
-        response = session.get(base_url + EXPORT_PATH, params=params, timeout=60)
+        try:
+            response = session.get(url, params=params)
+        except (ConnectionError, Timeout, ChunkedEncodingError) as error:  # after the retries
+            raise ZendeskAPIError(
+                f"Zendesk did not answer GET {safe_url(url)} (params {sorted(params)}): "
+                f"{type(error).__name__} after retries"
+            ) from error
         if response.status_code >= 400:
             raise ZendeskAPIError(
-                f"Zendesk refused GET {base_url}{EXPORT_PATH} (params {sorted(params)}): "
+                f"Zendesk refused GET {safe_url(url)} (params {sorted(params)}): "
                 f"HTTP {response.status_code}"
             ) from HTTPError(response=response)
         page = response.json()

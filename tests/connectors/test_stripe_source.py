@@ -15,7 +15,7 @@ from sandbox.clock import advance
 from sandbox.request_log import requests_seen
 from sandbox.server import SandboxServer
 from sandbox.stats import world_stats
-from tests.connectors.support import assert_retry_after_honoured, dlt_debug_log_into
+from tests.connectors.support import assert_every_fault_retried, dlt_debug_log_into, record_transport
 
 API_KEY = "sk_test_sandbox"
 EVENTS_PATH = "/v1/events"
@@ -131,19 +131,56 @@ def test_after_the_clock_advances_the_next_run_picks_up_exactly_the_new_events(w
     assert all(_params(r)["created[gte]"] == [str(cursor)] for r in _stripe_requests(world, seen))
 
 
-def test_rate_limits_and_server_errors_are_retried_until_the_load_completes(world, monkeypatch):
+def test_5xx_rate_limits_stalls_and_resets_are_retried_until_the_load_completes(world, monkeypatch):
     from sandbox.faults import FaultConfig
 
-    # 5xx backoff in tens of milliseconds (dlt's runtime knob); a 429 still waits its Retry-After.
+    attempts = record_transport(monkeypatch)
+    # Backoff in tens of milliseconds (dlt's runtime knob); a 429 still waits its Retry-After.
     monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
-    faults = FaultConfig(rate_limit_per_second=1, fail_every=2, systems=("stripe",))
+    monkeypatch.setattr("connectors.stripe.source.PAGE_LIMIT", 10)  # pages enough for every fault
+    faults = FaultConfig(
+        systems=("stripe",), rate_limit_per_second=4, fail_every=4, reset_every=7, stall_every=10,
+        stall_seconds=5,
+    )
     with SandboxServer(world.sandbox, faults=faults) as server:
         _point_at(monkeypatch, server.url)
-        _load(world, event_types=[])
-    stats = world_stats(world.sandbox)["stripe"]
-    assert _count(world, "select count(*) from raw_stripe.events") == stats["events_total"]
-    assert_retry_after_honoured(_stripe_requests(world))
+        _load(world, event_types=[], request_timeout=2)  # a 2 s read timeout gives up on a 5 s stall
+    total = world_stats(world.sandbox)["stripe"]["events_total"]
+    assert _count(world, "select count(*) from raw_stripe.events") == total
+    assert _count(world, "select count(distinct id) from raw_stripe.events") == total
+    assert_every_fault_retried(attempts)
+    statuses = {r["status"] for r in _stripe_requests(world)}
+    assert {0, 429, 503} <= statuses, "the sandbox should have logged the dropped connections too"
 
+
+@pytest.mark.parametrize(
+    ("faults", "outcome", "expected"),
+    [
+        ({"fail_every": 1}, 503, "Stripe API answered HTTP 503"),
+        ({"reset_every": 1}, "ConnectionError", "Stripe API did not answer GET"),
+        ({"stall_every": 1, "stall_seconds": 5}, "ReadTimeout", "Stripe API did not answer GET"),
+    ],
+    ids=["down", "resets", "stalls"],
+)
+def test_an_api_down_for_the_whole_run_fails_naming_stripe_and_the_request(
+    world, monkeypatch, faults, outcome, expected
+):
+    from sandbox.faults import FaultConfig
+
+    attempts = record_transport(monkeypatch)
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    monkeypatch.setenv("RUNTIME__REQUEST_TIMEOUT", "0.5")  # dlt's setting applies without request_timeout
+    with SandboxServer(world.sandbox, faults=FaultConfig(systems=("stripe",), **faults)) as server:
+        _point_at(monkeypatch, server.url)
+        pipeline = warehouse_pipeline("stripe", world.warehouse, world.dlt_pipelines)
+        with pytest.raises(PipelineStepFailed) as error:
+            pipeline.run(stripe_source())
+    message = str(error.value)
+    assert expected in message and f"GET {server.url}{EVENTS_PATH}" in message
+    assert API_KEY not in message
+    # Two attempts (RUNTIME__REQUEST_MAX_ATTEMPTS); a stall outlasts RUNTIME__REQUEST_TIMEOUT, not 60 s.
+    assert [a["outcome"] for a in attempts] == [outcome, outcome]
 
 
 def test_wrong_api_key_fails_naming_the_source_and_url_but_not_the_key(world, stripe, monkeypatch, caplog):

@@ -16,13 +16,17 @@ from sandbox.clock import advance
 from sandbox.request_log import requests_seen
 from sandbox.server import SandboxServer
 from sandbox.stats import world_stats
-from tests.connectors.support import assert_retry_after_honoured, dlt_debug_log_into
+from tests.connectors.support import assert_every_fault_retried, dlt_debug_log_into, record_transport
 
 CONSUMER_KEY = "ck_sandbox"
 CONSUMER_SECRET = "cs_sandbox"
 ORDERS_PATH = "/wp-json/wc/v3/orders"
 RATE_LIMIT = 40  # requests per rolling second
-FAIL_EVERY = 60
+# About 120 requests (orders pages, then notes and refunds per order): a few of each fault, never
+# two in a row, and only two stalls (each costs the 2 s read timeout).
+FAIL_EVERY = 40
+RESET_EVERY = 35
+STALL_EVERY = 55
 
 
 def _point_at(monkeypatch, url: str, secret: str = CONSUMER_SECRET) -> None:
@@ -138,21 +142,57 @@ def test_after_the_clock_advances_the_next_run_picks_up_exactly_the_changes(worl
     assert {_params(r)["modified_after"] for r in order_requests} == {_as_param(cursor)}
 
 
-def test_rate_limits_and_server_errors_are_retried_until_the_load_completes(world, monkeypatch):
+def test_5xx_rate_limits_stalls_and_resets_are_retried_until_the_load_completes(world, monkeypatch):
     from sandbox.faults import FaultConfig
 
-    # 5xx backoff in tens of milliseconds (dlt's runtime knob); a 429 still waits its Retry-After.
+    attempts = record_transport(monkeypatch)
+    # Backoff in tens of milliseconds (dlt's runtime knob); a 429 still waits its Retry-After.
     monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
-    faults = FaultConfig(rate_limit_per_second=RATE_LIMIT, fail_every=FAIL_EVERY, systems=("woocommerce",))
+    faults = FaultConfig(
+        systems=("woocommerce",), rate_limit_per_second=RATE_LIMIT, fail_every=FAIL_EVERY,
+        reset_every=RESET_EVERY, stall_every=STALL_EVERY, stall_seconds=5,
+    )
     with SandboxServer(world.sandbox, faults=faults) as server:
         _point_at(monkeypatch, server.url)
-        _load(world, per_page=10)
+        _load(world, per_page=10, request_timeout=2)  # a 2 s read timeout gives up on a 5 s stall
     stats = world_stats(world.sandbox)["woocommerce"]
-    assert _count(world, "select count(*) from raw_woocommerce.orders") == stats["orders_total"]
-    assert _count(world, "select count(*) from raw_woocommerce.order_notes") == stats["notes_total"]
-    assert _count(world, "select count(*) from raw_woocommerce.order_refunds") == stats["refunds_total"]
-    assert_retry_after_honoured(_woo_requests(world))
+    for table, total in [("orders", stats["orders_total"]), ("order_notes", stats["notes_total"]),
+                         ("order_refunds", stats["refunds_total"])]:
+        assert _count(world, f"select count(*) from raw_woocommerce.{table}") == total, table
+        assert _count(world, f"select count(distinct id) from raw_woocommerce.{table}") == total, table
+    assert_every_fault_retried(attempts)
+    statuses = {r["status"] for r in _woo_requests(world)}
+    assert {0, 429, 503} <= statuses, "the sandbox should have logged the dropped connections too"
 
+
+@pytest.mark.parametrize(
+    ("faults", "outcome", "expected"),
+    [
+        ({"fail_every": 1}, 503, "WooCommerce API answered HTTP 503"),
+        ({"reset_every": 1}, "ConnectionError", "WooCommerce API did not answer GET"),
+        ({"stall_every": 1, "stall_seconds": 5}, "ReadTimeout", "WooCommerce API did not answer GET"),
+    ],
+    ids=["down", "resets", "stalls"],
+)
+def test_an_api_down_for_the_whole_run_fails_naming_woocommerce_and_the_request(
+    world, monkeypatch, faults, outcome, expected
+):
+    from sandbox.faults import FaultConfig
+
+    attempts = record_transport(monkeypatch)
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    monkeypatch.setenv("RUNTIME__REQUEST_TIMEOUT", "0.5")  # dlt's setting applies without request_timeout
+    with SandboxServer(world.sandbox, faults=FaultConfig(systems=("woocommerce",), **faults)) as server:
+        _point_at(monkeypatch, server.url)
+        pipeline = warehouse_pipeline("woocommerce", world.warehouse, world.dlt_pipelines)
+        with pytest.raises(PipelineStepFailed) as error:
+            pipeline.run(woocommerce_source())
+    message = str(error.value)
+    assert expected in message and f"GET {server.url}{ORDERS_PATH}" in message
+    assert CONSUMER_KEY not in message and CONSUMER_SECRET not in message
+    # Two attempts (RUNTIME__REQUEST_MAX_ATTEMPTS); a stall outlasts RUNTIME__REQUEST_TIMEOUT, not 60 s.
+    assert [a["outcome"] for a in attempts] == [outcome, outcome]
 
 
 def test_wrong_credentials_fail_naming_source_and_url_but_not_the_secret(world, store, monkeypatch, caplog):

@@ -14,6 +14,7 @@ from sandbox.clock import advance
 from sandbox.request_log import requests_seen
 from sandbox.server import SandboxServer
 from sandbox.stats import world_stats
+from tests.connectors.support import assert_every_fault_retried, record_transport
 
 
 @pytest.fixture
@@ -58,19 +59,66 @@ def test_wrong_token_fails_naming_zendesk_not_the_token(world, helpdesk, monkeyp
     assert "401" in str(error.value) and "wrong-token" not in str(error.value)
 
 
-def test_rate_limits_and_server_errors_are_retried_until_the_load_completes(world, monkeypatch):
-    from sandbox.faults import FaultConfig
-    from tests.connectors.support import assert_retry_after_honoured
+def _point_at(monkeypatch, url: str) -> None:
+    monkeypatch.setenv("SOURCES__ZENDESK__BASE_URL", url)
+    monkeypatch.setenv("SOURCES__ZENDESK__EMAIL", EMAIL)
+    monkeypatch.setenv("SOURCES__ZENDESK__API_TOKEN", TOKEN)
 
+
+def test_5xx_rate_limits_stalls_and_resets_are_retried_until_the_load_completes(world, monkeypatch):
+    from sandbox.faults import FaultConfig
+
+    attempts = record_transport(monkeypatch)
+    # Backoff in tens of milliseconds (dlt's runtime knob); a 429 still waits its Retry-After.
     monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
-    faults = FaultConfig(rate_limit_per_second=1, fail_every=3, systems=("zendesk",))
+    faults = FaultConfig(
+        systems=("zendesk",), rate_limit_per_second=4, fail_every=4, reset_every=7, stall_every=10,
+        stall_seconds=5,
+    )
     with SandboxServer(world.sandbox, faults=faults) as server:
-        monkeypatch.setenv("SOURCES__ZENDESK__BASE_URL", server.url)
-        monkeypatch.setenv("SOURCES__ZENDESK__EMAIL", EMAIL)
-        monkeypatch.setenv("SOURCES__ZENDESK__API_TOKEN", TOKEN)
-        warehouse_pipeline("zendesk", world.warehouse, world.dlt_pipelines).run(zendesk_source(page_size=3))
-    assert _tickets(world) == world_stats(world.sandbox)["zendesk"]["tickets_total"]
-    assert_retry_after_honoured(requests_seen(world.sandbox, system="zendesk"))
+        _point_at(monkeypatch, server.url)
+        pipeline = warehouse_pipeline("zendesk", world.warehouse, world.dlt_pipelines)
+        # A 2 s read timeout gives up on a 5 s stall.
+        pipeline.run(zendesk_source(page_size=1, request_timeout=2))  # a page per ticket
+    total = world_stats(world.sandbox)["zendesk"]["tickets_total"]
+    assert _tickets(world) == total
+    with duckdb.connect(str(world.warehouse), read_only=True) as conn:
+        assert conn.execute("select count(distinct id) from raw_zendesk.tickets").fetchone()[0] == total
+    assert_every_fault_retried(attempts)
+    statuses = {r["status"] for r in requests_seen(world.sandbox, system="zendesk")}
+    assert {0, 429, 503} <= statuses, "the sandbox should have logged the dropped connections too"
+
+
+@pytest.mark.parametrize(
+    ("faults", "outcome", "expected"),
+    [
+        ({"fail_every": 1}, 503, "Zendesk refused GET"),
+        ({"reset_every": 1}, "ConnectionError", "Zendesk did not answer GET"),
+        ({"stall_every": 1, "stall_seconds": 5}, "ReadTimeout", "Zendesk did not answer GET"),
+    ],
+    ids=["down", "resets", "stalls"],
+)
+def test_an_api_down_for_the_whole_run_fails_naming_zendesk_and_the_request(
+    world, monkeypatch, faults, outcome, expected
+):
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    from sandbox.faults import FaultConfig
+
+    attempts = record_transport(monkeypatch)
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    monkeypatch.setenv("RUNTIME__REQUEST_TIMEOUT", "0.5")  # dlt's setting applies without request_timeout
+    with SandboxServer(world.sandbox, faults=FaultConfig(systems=("zendesk",), **faults)) as server:
+        _point_at(monkeypatch, server.url)
+        pipeline = warehouse_pipeline("zendesk", world.warehouse, world.dlt_pipelines)
+        with pytest.raises(PipelineStepFailed) as error:
+            pipeline.run(zendesk_source())
+    message = str(error.value)
+    assert expected in message and f"GET {server.url}/api/v2/incremental/tickets/cursor.json" in message
+    assert TOKEN not in message
+    # Two attempts (RUNTIME__REQUEST_MAX_ATTEMPTS); a stall outlasts RUNTIME__REQUEST_TIMEOUT, not 60 s.
+    assert [a["outcome"] for a in attempts] == [outcome, outcome]
 
 
 KILLED_LOAD = """
