@@ -12,10 +12,11 @@ from pipelines.assets.actions import label_bookings  # noqa: E402
 from pipelines.assets.ingestion import INGESTION_ASSETS  # noqa: E402
 from pipelines.assets.order_files import order_file_lines  # noqa: E402
 from pipelines.assets.publication import published_marts  # noqa: E402
+from pipelines.assets.routing import order_routing  # noqa: E402
 from pipelines.assets.transformation import (  # noqa: E402
     dbt_after_actions,
     dbt_before_actions,
-    dbt_before_validation,
+    dbt_before_python,
     loaded_source_table_specs,
 )
 from pipelines.assets.validation import order_contact_checks  # noqa: E402
@@ -30,8 +31,9 @@ defs = Definitions(
     assets=[
         *LOADERS,
         *loaded_source_table_specs([key for loader in LOADERS for key in loader.keys]),
-        dbt_before_validation,
+        dbt_before_python,
         order_contact_checks,
+        order_routing,
         dbt_before_actions,
         label_bookings,
         dbt_after_actions,

@@ -8,11 +8,17 @@ from pipelines.assets.actions import label_bookings
 from pipelines.assets.ingestion import INGESTION_ASSETS
 from pipelines.assets.order_files import order_file_lines
 from pipelines.assets.publication import published_marts
-from pipelines.assets.transformation import dbt_after_actions, dbt_before_actions, dbt_before_validation
+from pipelines.assets.routing import order_routing
+from pipelines.assets.transformation import dbt_after_actions, dbt_before_actions, dbt_before_python
 from pipelines.assets.validation import order_contact_checks
 
 INGESTION = AssetSelection.assets(
-    *INGESTION_ASSETS, order_file_lines, dbt_before_validation, order_contact_checks, dbt_before_actions
+    *INGESTION_ASSETS,
+    order_file_lines,
+    dbt_before_python,
+    order_contact_checks,
+    order_routing,
+    dbt_before_actions,
 )
 ACTIONS_AND_MARTS = AssetSelection.assets(label_bookings, dbt_after_actions, published_marts)
 

@@ -1,11 +1,11 @@
 """The dbt project as three asset groups around the Python steps and the actions.
 
-1. The inputs of Python validation (models tagged ``validation_input`` and their parents)
-   build first, so the contact checks can read them.
+1. The inputs of the Python steps (contact validation, routing; models tagged
+   ``python_input`` and their parents) build first, so those steps can read them.
 2. Action queues (models tagged ``action_queue``) and the rest of their parents build
    before the actions run.
-3. Everything else (the lifecycle, fct_orders, exceptions) builds after, because it reads
-   the validation results and the action ledger.
+3. Everything else (the lifecycle, fct_orders, exceptions, stock) builds after, because it
+   reads the Python steps' results and the action ledger.
 Splitting the project this way keeps the asset graph acyclic while validation and booking
 results still reach the marts in the same run.
 """
@@ -20,7 +20,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from pipelines.assets.dbt_project import dbt_project
 from pipelines.assets.ingestion import WRITER_POOL
 
-BEFORE_VALIDATION = "+tag:validation_input"
+BEFORE_PYTHON = "+tag:python_input"
 BEFORE_ACTIONS = "+tag:action_queue"
 # A test that spans both groups (a relationship between a before- and an after-model) runs
 # with the group that builds its last model, not with whichever group builds its first.
@@ -65,12 +65,12 @@ def loaded_source_table_specs(ingestion_keys: list[AssetKey]) -> list[AssetSpec]
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
-    select=BEFORE_VALIDATION,
+    select=BEFORE_PYTHON,
     dagster_dbt_translator=WarehouseTranslator(),
-    name="dbt_before_validation",
+    name="dbt_before_python",
     pool=WRITER_POOL,
 )
-def dbt_before_validation(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def dbt_before_python(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     yield from dbt.cli(BUILD, context=context).stream()
 
 
@@ -78,7 +78,7 @@ def dbt_before_validation(context: AssetExecutionContext, dbt: DbtCliResource) -
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     select=BEFORE_ACTIONS,
-    exclude=BEFORE_VALIDATION,
+    exclude=BEFORE_PYTHON,
     dagster_dbt_translator=WarehouseTranslator(),
     name="dbt_before_actions",
     pool=WRITER_POOL,
@@ -90,7 +90,7 @@ def dbt_before_actions(context: AssetExecutionContext, dbt: DbtCliResource) -> I
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
-    exclude=f"{BEFORE_VALIDATION} {BEFORE_ACTIONS}",
+    exclude=f"{BEFORE_PYTHON} {BEFORE_ACTIONS}",
     dagster_dbt_translator=WarehouseTranslator(),
     name="dbt_after_actions",
     pool=WRITER_POOL,

@@ -312,3 +312,35 @@ def test_the_sql_examples_in_the_warehouse_docs_run_on_the_published_marts(loope
     with duckdb.connect(str(paths.published), read_only=True) as conn:
         for query in queries:
             assert conn.execute(query).fetchall(), query
+
+
+def test_routing_plans_every_open_order_and_stock_adds_up(looped_world):
+    """Every order awaiting fulfilment has a routing row per line; reserved stock is exactly
+    the routed units; available to sell never goes negative."""
+    paths, _ = looped_world
+    unrouted = _scalar(
+        paths.warehouse,
+        "select count(*) from intermediate.int_order_lines_unioned as l"
+        " join intermediate.int_orders_awaiting_fulfilment as a using (order_id)"
+        " where (a.authorisation_expires_at is null or a.authorisation_expires_at > (select as_of_at"
+        "  from intermediate.int_data_as_of))"
+        " and not exists (select 1 from marts.fct_order_routing as r"
+        "  where r.order_id = l.order_id and r.line_id = l.line_id)",
+    )
+    assert unrouted == 0
+    routed_units = _scalar(
+        paths.warehouse, "select coalesce(sum(quantity), 0) from marts.fct_order_routing where decision in"
+        " ('single_warehouse', 'split')",
+    )
+    assert routed_units > 0
+    assert _scalar(paths.warehouse, "select sum(reserved) from marts.fct_stock_positions") == routed_units
+    negative = _scalar(
+        paths.warehouse, "select count(*) from marts.fct_stock_positions where available_to_sell < 0"
+    )
+    assert negative == 0
+    published = _scalar(
+        paths.warehouse,
+        "select count(*) from marts.stock_to_publish as p join (select sku, sum(available_to_sell) as ats"
+        " from marts.fct_stock_positions group by sku) as s using (sku) where p.quantity_to_publish > s.ats",
+    )
+    assert published == 0

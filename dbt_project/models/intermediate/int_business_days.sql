@@ -1,5 +1,6 @@
 {#- One row per holiday region and calendar day, with the working day an SLA lands on.
     A working day is Monday to Friday and not a public holiday of the region. -#}
+{{ config(tags=['python_input']) }}
 with days as (
     {{ dbt.date_spine(
         'day',

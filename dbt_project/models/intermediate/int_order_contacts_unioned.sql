@@ -1,7 +1,7 @@
 {#- The delivery contact of every channel order, as the address validation reads it.
     contact_fingerprint changes when any of these fields changes, so a corrected address
     is validated again and a failed check can resolve. -#}
-{{ config(tags=['validation_input']) }}
+{{ config(tags=['python_input']) }}
 
 with contacts as (
     select

@@ -1,8 +1,8 @@
 {#- Holds and exceptions per order, each opened when its condition appeared and resolved
     when it cleared: a corrected address passes its next check, a failed payment is
     followed by a payment, a rejected booking by a booking, a failed delivery by a
-    delivery; cancelling the order resolves whatever is open. One exception per order and
-    reason (the first occurrence). stock_shortage comes with routing. -#}
+    delivery, a backordered order by stock; cancelling the order resolves whatever is open.
+    One exception per order and reason (the first occurrence). -#}
 with orders as (
     select
         orders.order_id,
@@ -140,8 +140,19 @@ at_risk_exceptions as (
         and (orders.cancelled_at is null or orders.cancelled_at > at_risk.opened_at)
 ),
 
+stock_exceptions as (
+    select
+        order_id,
+        'stock_shortage' as reason,
+        first_backordered_at as opened_at,
+        cleared_at,
+        detail
+    from {{ ref('stg_routing__stock_shortages') }}
+),
+
 unioned as (
     select * from contact_exceptions
+    union all select * from stock_exceptions
     union all select * from event_exceptions
     union all select * from at_risk_exceptions
 )
@@ -153,12 +164,21 @@ select
     unioned.detail,
     unioned.opened_at,
     case
-        when unioned.cleared_at is not null then unioned.cleared_at
-        when orders.cancelled_at >= unioned.opened_at then orders.cancelled_at
+        when cancelled_first then orders.cancelled_at
+        else unioned.cleared_at
     end as resolved_at,
     case
+        when cancelled_first then 'order_cancelled'
         when unioned.cleared_at is not null then 'condition_cleared'
-        when orders.cancelled_at >= unioned.opened_at then 'order_cancelled'
     end as resolution
-from unioned
+from (
+    -- Cancelling resolves what is open at that moment, unless the condition cleared first.
+    select
+        unioned.*,
+        orders.cancelled_at is not null
+            and orders.cancelled_at >= unioned.opened_at
+            and (unioned.cleared_at is null or orders.cancelled_at < unioned.cleared_at) as cancelled_first
+    from unioned
+    inner join orders on orders.order_id = unioned.order_id
+) as unioned
 inner join orders on orders.order_id = unioned.order_id

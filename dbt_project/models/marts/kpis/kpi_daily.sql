@@ -21,6 +21,22 @@ with orders as (
     from {{ ref('fct_orders') }}
 ),
 
+lines as (
+    -- A line is filled unless the current routing plan backorders it.
+    select
+        lines.order_id,
+        count(*) as lines,
+        sum(case when routes.decision = 'backordered' then 0 else 1 end) as lines_filled
+    from {{ ref('int_order_lines_unioned') }} as lines
+    left join {{ ref('stg_routing__order_line_routes') }} as routes
+        on routes.order_id = lines.order_id and routes.line_id = lines.line_id
+    group by lines.order_id
+),
+
+shortages as (
+    select distinct order_id from {{ ref('stg_routing__stock_shortages') }}
+),
+
 booking_failures as (
     select order_id, max(case when booking_status = 'failed' then 1 else 0 end) as had_failure
     from {{ ref('stg_actions__label_bookings') }}
@@ -32,9 +48,14 @@ measured as (
     select
         orders.*,
         booking_failures.order_id is not null as had_booking_attempt,
-        coalesce(booking_failures.had_failure, 0) as had_booking_failure
+        coalesce(booking_failures.had_failure, 0) as had_booking_failure,
+        shortages.order_id is not null as was_backordered,
+        coalesce(lines.lines, 0) as lines,
+        coalesce(lines.lines_filled, 0) as lines_filled
     from orders
     left join booking_failures on booking_failures.order_id = orders.order_id
+    left join shortages on shortages.order_id = orders.order_id
+    left join lines on lines.order_id = orders.order_id
 ),
 
 aggregated as (
@@ -63,6 +84,8 @@ aggregated as (
             sum(had_booking_failure) * 100.0 / sum(case when had_booking_attempt then 1 else 0 end)
         end as carrier_booking_failure_pct,
         sum(customer_contacts) * 1000.0 / count(*) as contacts_per_1000_orders,
+        sum(case when was_backordered then 1 else 0 end) * 100.0 / count(*) as backorder_rate_pct,
+        case when sum(lines) > 0 then sum(lines_filled) * 100.0 / sum(lines) end as fill_rate_pct,
         sum(case when has_timestamp_conflict then 1 else 0 end) as orders_excluded_for_conflicts
     from measured
     group by grouping sets (
@@ -91,5 +114,7 @@ select
     cast(exceptions_per_100_orders as {{ dbt.type_float() }}) as exceptions_per_100_orders,
     cast(carrier_booking_failure_pct as {{ dbt.type_float() }}) as carrier_booking_failure_pct,
     cast(contacts_per_1000_orders as {{ dbt.type_float() }}) as contacts_per_1000_orders,
+    cast(backorder_rate_pct as {{ dbt.type_float() }}) as backorder_rate_pct,
+    cast(fill_rate_pct as {{ dbt.type_float() }}) as fill_rate_pct,
     cast(orders_excluded_for_conflicts as {{ dbt.type_bigint() }}) as orders_excluded_for_conflicts
 from aggregated

@@ -36,6 +36,14 @@ as_of as (
     select as_of_at from {{ ref('int_data_as_of') }}
 ),
 
+allocations as (
+    select order_id, allocated_at from {{ ref('stg_routing__first_allocations') }}
+),
+
+backordered as (
+    select distinct order_id from {{ ref('stg_routing__order_line_routes') }} where decision = 'backordered'
+),
+
 exception_counts as (
     select order_id, count(*) as exception_count
     from {{ ref('int_order_exceptions') }}
@@ -52,6 +60,7 @@ joined as (
         orders.placed_at,
         milestones.authorised_at,
         milestones.paid_at,
+        allocations.allocated_at,
         milestones.label_booked_at,
         milestones.pick_started_at,
         milestones.packed_at,
@@ -80,6 +89,7 @@ joined as (
         milestones.rule_version,
         conflicts.order_id is not null as has_timestamp_conflict,
         coalesce(exception_counts.exception_count, 0) as exception_count,
+        backordered.order_id is not null as is_backordered,
         as_of.as_of_at
     from orders
     inner join milestones on milestones.order_id = orders.order_id
@@ -87,6 +97,8 @@ joined as (
     left join due on due.order_id = orders.order_id
     left join conflicts on conflicts.order_id = orders.order_id
     left join exception_counts on exception_counts.order_id = orders.order_id
+    left join allocations on allocations.order_id = orders.order_id
+    left join backordered on backordered.order_id = orders.order_id
     cross join as_of
 )
 
@@ -99,6 +111,7 @@ select
     placed_at,
     authorised_at,
     paid_at,
+    allocated_at,
     label_booked_at,
     pick_started_at,
     packed_at,
@@ -140,6 +153,7 @@ select
     cast(customer_contacts as {{ dbt.type_int() }}) as customer_contacts,
     cast(exception_count as {{ dbt.type_int() }}) as exception_count,
     is_split_shipment,
+    is_backordered,
     has_timestamp_conflict,
     rule_version
 from joined

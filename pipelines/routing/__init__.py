@@ -1,0 +1,1 @@
+"""Deciding which warehouse ships each order line (sequential stock allocation)."""
