@@ -4,18 +4,28 @@
     with that day's collection; otherwise with the next working day's. The service may add
     working days. Delivery is promised by the end of the day the service's delivery days
     after the despatch day. Local times are read in the warehouse's time zone, so British
-    Summer Time is handled. Until routing lands, an order the warehouses have not yet
-    reported on is planned from the default warehouse and service. -#}
+    Summer Time is handled. Warehouse: the one that reported the order, else the routing
+    plan's, else the default; service: the reported one, else the channel's. -#}
 with orders as (
     select
         orders.order_id,
         orders.placed_at,
         milestones.authorised_at,
         milestones.paid_at,
-        coalesce(milestones.first_warehouse_id, '{{ var("default_warehouse_id") }}') as warehouse_id,
-        coalesce(milestones.service_code, '{{ var("default_service_code") }}') as service_code
+        coalesce(
+            milestones.first_warehouse_id, routed.warehouse_id, '{{ var("default_warehouse_id") }}'
+        ) as warehouse_id,
+        coalesce(
+            milestones.service_code, channel_services.service_code, '{{ var("default_service_code") }}'
+        ) as service_code
     from {{ ref('int_orders_unioned') }} as orders
     left join {{ ref('int_orders_milestoned') }} as milestones on milestones.order_id = orders.order_id
+    left join (
+        select order_id, min(warehouse_id) as warehouse_id
+        from {{ ref('stg_routing__order_line_routes') }}
+        group by order_id
+    ) as routed on routed.order_id = orders.order_id
+    left join {{ ref('channel_services') }} as channel_services on channel_services.channel = orders.channel
 ),
 
 clock as (

@@ -26,7 +26,8 @@ lines as (
     select
         lines.order_id,
         count(*) as lines,
-        sum(case when routes.decision = 'backordered' then 0 else 1 end) as lines_filled
+        sum(case when routes.decision = 'backordered' then 0 else 1 end) as lines_filled,
+        sum(case when routes.decision = 'backordered' then lines.quantity else 0 end) as units_oversold
     from {{ ref('int_order_lines_unioned') }} as lines
     left join {{ ref('stg_routing__order_line_routes') }} as routes
         on routes.order_id = lines.order_id and routes.line_id = lines.line_id
@@ -51,7 +52,8 @@ measured as (
         coalesce(booking_failures.had_failure, 0) as had_booking_failure,
         shortages.order_id is not null as was_backordered,
         coalesce(lines.lines, 0) as lines,
-        coalesce(lines.lines_filled, 0) as lines_filled
+        coalesce(lines.lines_filled, 0) as lines_filled,
+        coalesce(lines.units_oversold, 0) as units_oversold
     from orders
     left join booking_failures on booking_failures.order_id = orders.order_id
     left join shortages on shortages.order_id = orders.order_id
@@ -86,6 +88,7 @@ aggregated as (
         sum(customer_contacts) * 1000.0 / count(*) as contacts_per_1000_orders,
         sum(case when was_backordered then 1 else 0 end) * 100.0 / count(*) as backorder_rate_pct,
         case when sum(lines) > 0 then sum(lines_filled) * 100.0 / sum(lines) end as fill_rate_pct,
+        sum(units_oversold) as oversold_units,
         sum(case when has_timestamp_conflict then 1 else 0 end) as orders_excluded_for_conflicts
     from measured
     group by grouping sets (
@@ -116,5 +119,6 @@ select
     cast(contacts_per_1000_orders as {{ dbt.type_float() }}) as contacts_per_1000_orders,
     cast(backorder_rate_pct as {{ dbt.type_float() }}) as backorder_rate_pct,
     cast(fill_rate_pct as {{ dbt.type_float() }}) as fill_rate_pct,
+    cast(oversold_units as {{ dbt.type_bigint() }}) as oversold_units,
     cast(orders_excluded_for_conflicts as {{ dbt.type_bigint() }}) as orders_excluded_for_conflicts
 from aggregated
