@@ -20,9 +20,10 @@ from pipelines.assets.transformation import (  # noqa: E402
     loaded_source_table_specs,
 )
 from pipelines.assets.validation import order_contact_checks  # noqa: E402
+from pipelines.checks import freshness_sensor, source_freshness_checks  # noqa: E402
 from pipelines.jobs import act_and_publish_job, full_pass_job, ingest_job  # noqa: E402
 from pipelines.resources import build_resources  # noqa: E402
-from pipelines.schedules import ingest_schedule  # noqa: E402
+from pipelines.schedules import ingest_schedule, nightly_full_refresh_schedule  # noqa: E402
 from pipelines.sensors import label_booking_sensor  # noqa: E402
 
 LOADERS = [*INGESTION_ASSETS, order_file_lines]
@@ -40,7 +41,8 @@ defs = Definitions(
         published_marts,
     ],
     jobs=[ingest_job, act_and_publish_job, full_pass_job],
-    schedules=[ingest_schedule],
-    sensors=[label_booking_sensor],
+    schedules=[ingest_schedule, nightly_full_refresh_schedule],
+    asset_checks=source_freshness_checks,
+    sensors=[label_booking_sensor, freshness_sensor],
     resources=build_resources(),
 )

@@ -1,14 +1,33 @@
-"""Routine ingestion. In the demo it runs every five minutes; a real shop can slow it down."""
+"""Routine ingestion every few minutes (a real shop can slow it down) and a nightly full
+refresh that rebuilds the incremental marts from scratch."""
 
 from __future__ import annotations
 
-from dagster import DefaultScheduleStatus, ScheduleDefinition
+from dagster import DefaultScheduleStatus, RunConfig, ScheduleDefinition
 
-from pipelines.jobs import ingest_job
+from pipelines.assets.transformation import DbtBuildConfig
+from pipelines.jobs import full_pass_job, ingest_job
 
 ingest_schedule = ScheduleDefinition(
     name="ingest_every_five_minutes",
     job=ingest_job,
     cron_schedule="*/5 * * * *",
+    default_status=DefaultScheduleStatus.RUNNING,
+)
+
+FULL_REFRESH = DbtBuildConfig(full_refresh=True)
+
+nightly_full_refresh_schedule = ScheduleDefinition(
+    name="nightly_full_refresh",
+    job=full_pass_job,
+    cron_schedule="30 2 * * *",
+    execution_timezone="Europe/London",
+    run_config=RunConfig(
+        ops={
+            "dbt_before_python": FULL_REFRESH,
+            "dbt_before_actions": FULL_REFRESH,
+            "dbt_after_actions": FULL_REFRESH,
+        }
+    ),
     default_status=DefaultScheduleStatus.RUNNING,
 )

@@ -60,7 +60,7 @@ def click_and_drop_order(row: Mapping[str, Any]) -> dict[str, Any]:
         "total": money(row.get("total_amount")),
         "currencyCode": row.get("currency_code") or "GBP",
         "packages": [DEFAULT_PACKAGE],
-        "postageDetails": {"serviceCode": SERVICE_CODE},
+        "postageDetails": {"serviceCode": row.get("service_code") or SERVICE_CODE},
         "tags": [{"key": "orderloopRuleVersion", "value": RULE_VERSION}],
     }
 

@@ -5,7 +5,7 @@ Bump ``RULE_VERSION`` whenever a rule changes so before/after impact can be meas
 
 from __future__ import annotations
 
-RULE_VERSION = "labels-v1"
-# Royal Mail Tracked 24, the default service until service selection rules exist.
+RULE_VERSION = "labels-v2"
+# Royal Mail Tracked 24: the service when the queue names none.
 SERVICE_CODE = "TPN24"
 DEFAULT_PACKAGE = {"weightInGrams": 750, "packageFormatIdentifier": "parcel"}

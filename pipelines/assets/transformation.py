@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AssetSpec
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, Config
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.assets.dbt_project import dbt_project
@@ -25,6 +25,18 @@ BEFORE_ACTIONS = "+tag:action_queue"
 # A test that spans both groups (a relationship between a before- and an after-model) runs
 # with the group that builds its last model, not with whichever group builds its first.
 BUILD = ["build", "--indirect-selection", "cautious"]
+
+
+class DbtBuildConfig(Config):
+    """full_refresh rebuilds incremental models from scratch (the nightly job sets it), so
+    an event that arrived later than fct_order_events' lookback still lands."""
+
+    full_refresh: bool = False
+
+
+def _build(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig) -> Iterator[Any]:
+    args = [*BUILD, "--full-refresh"] if config.full_refresh else BUILD
+    yield from dbt.cli(args, context=context).stream()
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -70,8 +82,10 @@ def loaded_source_table_specs(ingestion_keys: list[AssetKey]) -> list[AssetSpec]
     name="dbt_before_python",
     pool=WRITER_POOL,
 )
-def dbt_before_python(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    yield from dbt.cli(BUILD, context=context).stream()
+def dbt_before_python(
+    context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+) -> Iterator[Any]:
+    yield from _build(context, dbt, config)
 
 
 @dbt_assets(
@@ -83,8 +97,10 @@ def dbt_before_python(context: AssetExecutionContext, dbt: DbtCliResource) -> It
     name="dbt_before_actions",
     pool=WRITER_POOL,
 )
-def dbt_before_actions(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    yield from dbt.cli(BUILD, context=context).stream()
+def dbt_before_actions(
+    context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+) -> Iterator[Any]:
+    yield from _build(context, dbt, config)
 
 
 @dbt_assets(
@@ -95,5 +111,7 @@ def dbt_before_actions(context: AssetExecutionContext, dbt: DbtCliResource) -> I
     name="dbt_after_actions",
     pool=WRITER_POOL,
 )
-def dbt_after_actions(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    yield from dbt.cli(BUILD, context=context).stream()
+def dbt_after_actions(
+    context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+) -> Iterator[Any]:
+    yield from _build(context, dbt, config)

@@ -17,9 +17,14 @@ from dataclasses import dataclass
 import phonenumbers
 import polars as pl
 
-# The UK postcode format: outward code (area, district), a space, inward code. Royal Mail
-# never uses C, I, K, M, O or V in the inward letters. GIR 0AA is Girobank's historic code.
-UK_POSTCODE = re.compile(r"^(GIR 0AA|[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][ABD-HJLNP-UW-Z]{2})$")
+# The UK postcode format (the Royal Mail / GOV.UK data standard): an outward code (area
+# letters, district digits, with the letters each position allows: never Q, V or X first,
+# never I, J or Z second), a space, an inward code whose letters are never C, I, K, M, O
+# or V. GIR 0AA is Girobank's historic code.
+UK_POSTCODE = re.compile(
+    r"^(GIR 0AA|[A-PR-UWYZ]([0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPS-UW]|[A-HK-Y][0-9][ABEHMNPRV-Y])"
+    r" [0-9][ABD-HJLNP-UW-Z]{2})$"
+)
 UK_COUNTRY_CODES = frozenset({"GB", "UK", "GG", "JE", "IM"})
 REQUIRED_ADDRESS_FIELDS = ("ship_to_name", "ship_to_address1", "ship_to_city", "ship_to_postcode",
                            "ship_to_country_code")

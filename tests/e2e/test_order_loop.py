@@ -68,14 +68,27 @@ def test_booking_results_flow_back_into_fct_orders(looped_world):
         " and tracking_number is not null and status = 'label_booked'",
     )
     assert booked == before["shopify"]["orders_paid_open_address_valid"]
-    rejected = world_stats(paths.sandbox)["click_and_drop"]["bookings_rejected"]
-    assert rejected > 0, "the world should contain invalid postcodes"
-    failed = _scalar(
+
+
+def test_invalid_addresses_are_held_before_the_carrier_sees_them(looped_world):
+    """Validation at the earliest point: an order whose postcode is malformed gets an open,
+    fulfilment-holding address_invalid exception and is never sent to Click & Drop."""
+    paths, _ = looped_world
+    assert world_stats(paths.sandbox)["click_and_drop"]["bookings_rejected"] == 0
+    held = _scalar(
         paths.warehouse,
-        "select count(*) from marts.fct_orders where status = 'label_booking_failed'"
-        " and label_failure_reason ilike '%postcode%'",
+        "select count(*) from marts.exception_queue as q join marts.fct_orders as o using (order_id)"
+        " where q.reason = 'address_invalid' and q.holds_fulfilment and o.channel = 'shopify'"
+        " and o.financial_status = 'PAID' and o.fulfillment_status = 'UNFULFILLED'"
+        " and o.cancelled_at is null",
     )
-    assert failed == rejected
+    assert held > 0, "the world should hold paid, open orders with malformed postcodes"
+    booked_anyway = _scalar(
+        paths.warehouse,
+        "select count(*) from actions.label_bookings as b join marts.exception_queue as q using (order_id)"
+        " where q.reason = 'address_invalid'",
+    )
+    assert booked_anyway == 0
 
 
 def test_sla_columns_are_filled(looped_world):

@@ -24,13 +24,16 @@ def test_postcodes_are_normalised(raw, expected):
     assert normalise_postcode(raw) == expected
 
 
-@pytest.mark.parametrize("postcode", ["SW1A 1AA", "sw1a1aa", "LS11 5AB", "M1 1AE", "GIR 0AA", "BS3 1DX"])
+@pytest.mark.parametrize(
+    "postcode", ["SW1A 1AA", "sw1a1aa", "LS11 5AB", "M1 1AE", "GIR 0AA", "BS3 1DX", "W1A 0AX", "EC1A 1BB"]
+)
 def test_well_formed_uk_postcodes_pass(postcode):
     assert postcode_problem(postcode, "GB") is None
 
 
 @pytest.mark.parametrize(
-    "postcode", ["SW1A 1AAA", "XX1 1XXX", "EC1 1AAB", "B1 1A", "12345", "N/A", "BS3 1CI"]
+    "postcode",
+    ["SW1A 1AAA", "XX1 1XXX", "EC1 1AAB", "B1 1A", "12345", "N/A", "BS3 1CI", "LS1O 4AP", "QA1 1AA"],
 )
 def test_malformed_uk_postcodes_name_the_postcode(postcode):
     assert postcode_problem(postcode, "GB") == f"postcode {postcode!r} is not a UK postcode"

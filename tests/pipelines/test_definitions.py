@@ -14,6 +14,18 @@ def test_definitions_load_with_jobs_schedule_and_sensor():
     assert defs.resolve_sensor_def("label_booking_sensor") is not None
 
 
+def test_the_nightly_full_refresh_configures_every_dbt_step_of_the_full_pass():
+    from dagster import build_schedule_context, validate_run_config
+
+    schedule = defs.resolve_schedule_def("nightly_full_refresh")
+    assert schedule.execution_timezone == "Europe/London"
+    run_config = schedule.evaluate_tick(build_schedule_context()).run_requests[0].run_config
+    validate_run_config(defs.resolve_job_def("full_pass_job"), run_config)
+    assert {op: cfg["config"]["full_refresh"] for op, cfg in run_config["ops"].items()} == {
+        "dbt_before_python": True, "dbt_before_actions": True, "dbt_after_actions": True
+    }
+
+
 def test_lineage_runs_from_sources_through_actions_to_publication():
     graph = defs.resolve_asset_graph()
     keys = graph.get_all_asset_keys()
@@ -41,7 +53,17 @@ def test_lineage_runs_from_sources_through_actions_to_publication():
 
 
 def test_every_executable_asset_writes_through_the_one_duckdb_pool():
-    executable = [a for a in defs.resolve_asset_graph().assets_defs if a.is_executable]
+    # Freshness checks only read Dagster's own records, so they are not writers.
+    executable = [a for a in defs.resolve_asset_graph().assets_defs if a.is_executable and a.keys]
     assert len(executable) == 16
     for assets_def in executable:
         assert assets_def.node_def.pool == "duckdb", assets_def.keys
+
+
+def test_sources_have_freshness_checks_and_dbt_tests_are_asset_checks():
+    graph = defs.resolve_asset_graph()
+    checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
+    checked_sources = {asset for asset, name in checks if name == "freshness_check"}
+    assert {"shopify/orders", "woocommerce/orders", "stripe/events", "zendesk/tickets"} <= checked_sources
+    assert ("marts/fct_orders", "unique_fct_orders_order_id") in checks
+    assert defs.resolve_sensor_def("source_freshness_sensor") is not None

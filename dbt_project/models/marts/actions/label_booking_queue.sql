@@ -1,28 +1,61 @@
-{#- Orders that should get a carrier label: paid, not cancelled, not yet despatched.
+{#- Orders that should get a carrier label now: paid, not cancelled, not yet despatched,
+    routed to a warehouse with stock for every line, and free of holds (a delivery
+    contact that failed validation holds the order until a corrected version passes).
     The booking action reads this and consults its ledger, so an order already booked
     (or rejected for the same address) is not sent again. Built before the actions run,
     so it must not depend on the ledger itself. -#}
+with orders as (
+    select * from {{ ref('stg_shopify__orders') }}
+    where financial_status = 'PAID'
+        and cancelled_at is null
+        and fulfillment_status = 'UNFULFILLED'
+),
+
+latest_contact_check as (
+    select order_id, is_address_valid from (
+        select
+            order_id,
+            is_address_valid,
+            row_number() over (partition by order_id order by order_updated_at desc) as recency
+        from {{ ref('stg_validation__order_contact_checks') }}
+    ) as ranked
+    where recency = 1
+),
+
+routing as (
+    select
+        order_id,
+        min(warehouse_id) as warehouse_id,
+        max(case when decision = 'backordered' then 1 else 0 end) as has_backorder
+    from {{ ref('stg_routing__order_line_routes') }}
+    group by order_id
+)
+
 select
-    order_id,
-    order_name as order_reference,
-    placed_at,
-    currency_code,
-    subtotal_amount,
-    shipping_amount,
-    total_amount,
-    email,
-    ship_to_name,
-    ship_to_address1,
-    ship_to_address2,
-    ship_to_city,
-    ship_to_postcode,
-    ship_to_country_code,
+    orders.order_id,
+    orders.order_name as order_reference,
+    orders.placed_at,
+    orders.currency_code,
+    orders.subtotal_amount,
+    orders.shipping_amount,
+    orders.total_amount,
+    orders.email,
+    orders.ship_to_name,
+    orders.ship_to_address1,
+    orders.ship_to_address2,
+    orders.ship_to_city,
+    orders.ship_to_postcode,
+    orders.ship_to_country_code,
+    routing.warehouse_id,
+    coalesce(services.service_code, '{{ var("default_service_code") }}') as service_code,
     {{ dbt.hash(dbt.concat([
-        "coalesce(ship_to_name, '')", "'|'", "coalesce(ship_to_address1, '')", "'|'",
-        "coalesce(ship_to_address2, '')", "'|'", "coalesce(ship_to_city, '')", "'|'",
-        "coalesce(ship_to_postcode, '')", "'|'", "coalesce(ship_to_country_code, '')"
+        "coalesce(orders.ship_to_name, '')", "'|'", "coalesce(orders.ship_to_address1, '')", "'|'",
+        "coalesce(orders.ship_to_address2, '')", "'|'", "coalesce(orders.ship_to_city, '')", "'|'",
+        "coalesce(orders.ship_to_postcode, '')", "'|'", "coalesce(orders.ship_to_country_code, '')"
     ])) }} as address_fingerprint
-from {{ ref('stg_shopify__orders') }}
-where financial_status = 'PAID'
-    and cancelled_at is null
-    and fulfillment_status = 'UNFULFILLED'
+from orders
+inner join latest_contact_check on latest_contact_check.order_id = orders.order_id
+inner join routing on routing.order_id = orders.order_id
+left join {{ ref('channel_services') }} as services on services.channel = orders.channel
+where latest_contact_check.is_address_valid
+    and routing.has_backorder = 0
