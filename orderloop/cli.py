@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from orderloop.environment import configure_environment
-from orderloop.paths import DataPaths
+from orderloop.paths import PROJECT_ROOT, DataPaths
 from orderloop.run_pass import PassResult
 
 
@@ -105,6 +105,24 @@ def _summary(args: argparse.Namespace, paths: DataPaths) -> int:
     return 0
 
 
+def _rules_check(args: argparse.Namespace, paths: DataPaths) -> int:
+    from orderloop.rule_sets import RuleError, load_rules, version_in_force
+
+    try:
+        rule_sets = load_rules(args.dir)
+    except RuleError as error:
+        print(f"rules check: {error}", file=sys.stderr)
+        return 2
+    for name, rule_set in sorted(rule_sets.items()):
+        in_force = version_in_force(rule_set).version
+        versions = ", ".join(
+            f"{v.version} from {v.effective_from.isoformat()}{' (in force)' if v.version == in_force else ''}"
+            for v in rule_set.versions
+        )
+        print(f"{name}: {versions}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orderloop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -146,6 +164,14 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard = commands.add_parser("dashboard", help="serve the Streamlit dashboard on 127.0.0.1")
     dashboard.add_argument("--port", type=int, default=8501)
     dashboard.set_defaults(handler=_dashboard)
+
+    rules = commands.add_parser("rules", help="the versioned automation rules in rules/")
+    rules_commands = rules.add_subparsers(dest="rules_command", required=True)
+    check = rules_commands.add_parser(
+        "check", help="validate every rules file and show the versions in force"
+    )
+    check.add_argument("--dir", type=Path, default=PROJECT_ROOT / "rules", help="the rules folder")
+    check.set_defaults(handler=_rules_check)
 
     summary = commands.add_parser("summary", help="print the KPI summary of the published warehouse")
     summary.set_defaults(handler=_summary)

@@ -13,6 +13,7 @@ from pipelines.assets.ingestion import INGESTION_ASSETS  # noqa: E402
 from pipelines.assets.order_files import order_file_lines  # noqa: E402
 from pipelines.assets.publication import published_marts  # noqa: E402
 from pipelines.assets.routing import order_routing  # noqa: E402
+from pipelines.assets.rules import rule_versions  # noqa: E402
 from pipelines.assets.transformation import (  # noqa: E402
     dbt_after_actions,
     dbt_before_actions,
@@ -31,6 +32,7 @@ LOADERS = [*INGESTION_ASSETS, order_file_lines]
 defs = Definitions(
     assets=[
         *LOADERS,
+        rule_versions,
         *loaded_source_table_specs([key for loader in LOADERS for key in loader.keys]),
         dbt_before_python,
         order_contact_checks,

@@ -9,12 +9,14 @@ from pipelines.assets.ingestion import INGESTION_ASSETS
 from pipelines.assets.order_files import order_file_lines
 from pipelines.assets.publication import published_marts
 from pipelines.assets.routing import order_routing
+from pipelines.assets.rules import rule_versions
 from pipelines.assets.transformation import dbt_after_actions, dbt_before_actions, dbt_before_python
 from pipelines.assets.validation import order_contact_checks
 
 INGESTION = AssetSelection.assets(
     *INGESTION_ASSETS,
     order_file_lines,
+    rule_versions,
     dbt_before_python,
     order_contact_checks,
     order_routing,

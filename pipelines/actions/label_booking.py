@@ -1,9 +1,11 @@
 """Book Click & Drop labels for the orders in ``label_booking_queue``, each exactly once.
 
-For each queued order: skip it if the ledger shows a booked label, or a rejection for
-the same address (a corrected address gets a new key and so a new attempt); otherwise
-write ``pending``, call Click & Drop with the order name as ``orderReference`` (which
-Click & Drop treats as idempotent), and record the tracking number or the rejection.
+For each queued order: hold it if the label rules in force (rules/labels.yaml) say so
+(an address that failed validation, no stock routed); skip it if the ledger shows a
+booked label, or a rejection for the same address (a corrected address gets a new key and
+so a new attempt); otherwise write ``pending``, call Click & Drop with the order name as
+``orderReference`` (which Click & Drop treats as idempotent), and record the tracking
+number or the rejection, with the rule version that decided.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.click_and_drop import ClickAndDropClient
-from pipelines.actions.label_rules import DEFAULT_PACKAGE, RULE_VERSION, SERVICE_CODE
+from orderloop.rule_sets import LabelRules, label_rules
 from pipelines.actions.ledger import LabelBookingLedger, label_booking_key
+
+# Every parcel is booked as one standard parcel until products carry weights.
+DEFAULT_PACKAGE = {"weightInGrams": 750, "packageFormatIdentifier": "parcel"}
 
 
 @dataclass
@@ -27,6 +32,8 @@ class BookingSummary:
     rejected: int = 0
     skipped_already_booked: int = 0
     skipped_already_rejected: int = 0
+    held_invalid_address: int = 0
+    held_no_stock: int = 0
     rejections: list[str] = field(default_factory=list)
 
 
@@ -34,7 +41,23 @@ def _utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def click_and_drop_order(row: Mapping[str, Any]) -> dict[str, Any]:
+def service_for(row: Mapping[str, Any], rules: LabelRules) -> str:
+    """The channel's service when the rules say so and the channel has one, else the default."""
+    if rules.use_channel_service and row.get("channel_service_code"):
+        return str(row["channel_service_code"])
+    return rules.default_service
+
+
+def hold_reason(row: Mapping[str, Any], rules: LabelRules) -> str | None:
+    """Why the rules hold this order back from a label now, or None."""
+    if rules.hold_invalid_addresses and not row.get("is_address_valid"):
+        return "invalid_address"
+    if rules.require_stock and not row.get("is_routed_with_stock"):
+        return "no_stock"
+    return None
+
+
+def click_and_drop_order(row: Mapping[str, Any], rules: LabelRules) -> dict[str, Any]:
     """A CreateOrderRequest for one queued order (Click & Drop API v1)."""
 
     def money(value: Any) -> float:
@@ -60,8 +83,8 @@ def click_and_drop_order(row: Mapping[str, Any]) -> dict[str, Any]:
         "total": money(row.get("total_amount")),
         "currencyCode": row.get("currency_code") or "GBP",
         "packages": [DEFAULT_PACKAGE],
-        "postageDetails": {"serviceCode": row.get("service_code") or SERVICE_CODE},
-        "tags": [{"key": "orderloopRuleVersion", "value": RULE_VERSION}],
+        "postageDetails": {"serviceCode": service_for(row, rules)},
+        "tags": [{"key": "orderloopRuleVersion", "value": rules.version}],
     }
 
 
@@ -70,11 +93,21 @@ def book_labels(
     ledger: LabelBookingLedger,
     client: ClickAndDropClient,
     now: Callable[[], datetime] = _utc_now,
+    rules: LabelRules | None = None,
 ) -> BookingSummary:
-    """Book every queued order that needs a label; safe to call any number of times."""
+    """Book every queued order that needs a label; safe to call any number of times.
+    ``rules``: the label rules to apply (default: those in force now)."""
+    rules = rules or label_rules(now())
     summary = BookingSummary()
     for row in queue:
         order_id = row["order_id"]
+        held = hold_reason(row, rules)
+        if held == "invalid_address":
+            summary.held_invalid_address += 1
+            continue
+        if held == "no_stock":
+            summary.held_no_stock += 1
+            continue
         key = label_booking_key(order_id, row["address_fingerprint"])
         if ledger.has_booked(order_id):
             summary.skipped_already_booked += 1
@@ -85,11 +118,11 @@ def book_labels(
             continue
         if entry is None:
             ledger.record_pending(
-                key, order_id, row["order_reference"], row["address_fingerprint"], RULE_VERSION, now()
+                key, order_id, row["order_reference"], row["address_fingerprint"], rules.version, now()
             )
         # A transport error propagates and leaves 'pending': the next run retries with the
         # same orderReference, which Click & Drop answers with the original booking.
-        result = client.create_order(click_and_drop_order(row))
+        result = client.create_order(click_and_drop_order(row, rules))
         if result.accepted:
             ledger.record_booked(key, now(), result.order_identifier, result.tracking_number)
             summary.booked += 1

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
+from orderloop.rule_sets import routing_rules
 from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.resources import WarehouseResource
 from pipelines.routing.allocation import route_orders
@@ -109,7 +110,9 @@ def order_routing(
         ).pl()
         stock = conn.execute("select warehouse_id, sku, on_hand from intermediate.int_stock_on_hand").pl()
         windows = conn.execute(WINDOWS, params).pl()
-        routes = route_orders(orders, lines, stock, windows)
+        # Decisions are made now, under the rules in force now.
+        rules = routing_rules()
+        routes = route_orders(orders, lines, stock, windows, rules)
 
         conn.execute("create schema if not exists routing")
         conn.register("new_routes", routes.to_arrow())

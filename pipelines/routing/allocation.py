@@ -1,12 +1,14 @@
 """Sequential stock allocation: which warehouse ships each line of each open order.
 
 Orders are taken one at a time because each allocation uses up stock the next order can no
-longer have, which is what SQL's set-at-a-time model expresses badly. The rules (version
-``RULE_VERSION``):
+longer have, which is what SQL's set-at-a-time model expresses badly. The rules
+(rules/routing.yaml; every row records the version that decided it):
 
-1. Express services first, then the order whose payment was secured earliest.
+1. Express services first (``express_first``), then the order whose payment was secured
+   earliest.
 2. Prefer one warehouse that can ship the whole order; among those, one whose cut-off for
-   the order's service is still ahead today, then the warehouse's routing priority.
+   the order's service is still ahead today (``prefer_cutoff_ahead``), then the
+   warehouse's routing priority.
 3. Split across warehouses only when no single warehouse can ship the whole order; each
    line then goes to the best warehouse (same preference) that has it.
 4. A line no warehouse has enough of is backordered (no warehouse; its reason says what is
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-RULE_VERSION = "routing-v1"
+from orderloop.rule_sets import RoutingRules
 
 ROUTE_SCHEMA = {
     "order_id": pl.Utf8,
@@ -43,8 +45,8 @@ class WarehouseChoice:
     cutoff_ahead: bool
     priority: int
 
-    def rank(self) -> tuple[bool, int, str]:
-        return (not self.cutoff_ahead, self.priority, self.warehouse_id)
+    def rank(self, prefer_cutoff_ahead: bool = True) -> tuple[bool, int, str]:
+        return (prefer_cutoff_ahead and not self.cutoff_ahead, self.priority, self.warehouse_id)
 
     def why(self) -> str:
         timing = "cut-off still ahead today" if self.cutoff_ahead else "ships with the next working day"
@@ -52,9 +54,13 @@ class WarehouseChoice:
 
 
 def route_orders(
-    orders: pl.DataFrame, lines: pl.DataFrame, stock: pl.DataFrame, windows: pl.DataFrame
+    orders: pl.DataFrame,
+    lines: pl.DataFrame,
+    stock: pl.DataFrame,
+    windows: pl.DataFrame,
+    rules: RoutingRules,
 ) -> pl.DataFrame:
-    """One routing row per order line.
+    """One routing row per order line, under ``rules``.
 
     orders: order_id, service_code, is_express, payment_secured_at
     lines: order_id, line_id, sku, quantity
@@ -74,7 +80,11 @@ def route_orders(
     for line in lines.sort("line_id").iter_rows(named=True):
         lines_by_order[line["order_id"]].append(line)
 
-    queue = orders.sort(["is_express", "payment_secured_at", "order_id"], descending=[True, False, False])
+    if rules.express_first:
+        order_by = ["is_express", "payment_secured_at", "order_id"]
+        queue = orders.sort(order_by, descending=[True, False, False])
+    else:
+        queue = orders.sort(["payment_secured_at", "order_id"])
     routes: list[dict] = []
     for order in queue.iter_rows(named=True):
         order_lines = lines_by_order.get(order["order_id"], [])
@@ -83,9 +93,9 @@ def route_orders(
         ranked = sorted(
             choices.get(order["service_code"])
             or [WarehouseChoice(w, False, 99) for w in all_warehouses],
-            key=WarehouseChoice.rank,
+            key=lambda choice: choice.rank(rules.prefer_cutoff_ahead),
         )
-        routes.extend(_route_one(order_lines, ranked, available))
+        routes.extend(_route_one(order_lines, ranked, available, rules.version))
     return pl.DataFrame(routes, schema=ROUTE_SCHEMA)
 
 
@@ -98,7 +108,10 @@ def _needs(order_lines: list[dict]) -> dict[str, int]:
 
 
 def _route_one(
-    order_lines: list[dict], ranked: list[WarehouseChoice], available: dict[str, dict[str, int]]
+    order_lines: list[dict],
+    ranked: list[WarehouseChoice],
+    available: dict[str, dict[str, int]],
+    version: str,
 ) -> list[dict]:
     needed = _needs(order_lines)
     whole = next(
@@ -108,22 +121,24 @@ def _route_one(
         for sku, qty in needed.items():
             available[whole.warehouse_id][sku] -= qty
         reason = f"whole order from {whole.why()}"
-        return [_row(line, whole.warehouse_id, "single_warehouse", reason, ranked) for line in order_lines]
+        decision = "single_warehouse"
+        return [_row(line, whole.warehouse_id, decision, reason, ranked, version) for line in order_lines]
 
     rows = []
     for line in order_lines:
         sku, qty = line["sku"], int(line["quantity"] or 0)
         if not sku:
-            rows.append(_row(line, None, "backordered", "the line has no SKU to allocate", ranked))
+            rows.append(_row(line, None, "backordered", "the line has no SKU to allocate", ranked, version))
             continue
         chosen = next((w for w in ranked if available[w.warehouse_id][sku] >= qty), None)
         if chosen is None:
             have = ", ".join(f"{w.warehouse_id} {available[w.warehouse_id][sku]}" for w in ranked)
-            rows.append(_row(line, None, "backordered", f"needs {qty} of {sku}; in stock: {have}", ranked))
+            reason = f"needs {qty} of {sku}; in stock: {have}"
+            rows.append(_row(line, None, "backordered", reason, ranked, version))
             continue
         available[chosen.warehouse_id][sku] -= qty
         reason = f"no warehouse has the whole order; line from {chosen.why()}"
-        rows.append(_row(line, chosen.warehouse_id, "split", reason, ranked))
+        rows.append(_row(line, chosen.warehouse_id, "split", reason, ranked, version))
     # Lines that all came from one warehouse (the rest backordered) are not a split shipment.
     if len({r["warehouse_id"] for r in rows if r["warehouse_id"]}) == 1:
         for r in rows:
@@ -133,7 +148,12 @@ def _route_one(
 
 
 def _row(
-    line: dict, warehouse_id: str | None, decision: str, reason: str, ranked: list[WarehouseChoice]
+    line: dict,
+    warehouse_id: str | None,
+    decision: str,
+    reason: str,
+    ranked: list[WarehouseChoice],
+    version: str,
 ) -> dict:
     """home_warehouse_id is the order's first choice: where a backordered line is awaited."""
     return {
@@ -145,5 +165,5 @@ def _row(
         "home_warehouse_id": ranked[0].warehouse_id if ranked else None,
         "decision": decision,
         "reason": reason,
-        "rule_version": RULE_VERSION,
+        "rule_version": version,
     }

@@ -29,7 +29,11 @@ VALID = {
     "ship_to_postcode": "LS1 4AP",
     "ship_to_country_code": "GB",
     "address_fingerprint": "fp-valid",
+    "is_address_valid": True,
+    "is_routed_with_stock": True,
+    "channel_service_code": "TPN24",
 }
+# An address orderloop's validation passed but the carrier refuses (its rule is stricter).
 INVALID = {**VALID, "order_id": "gid://shopify/Order/9002", "order_reference": "#9002",
            "ship_to_postcode": "XX1 1XXX", "address_fingerprint": "fp-invalid"}
 
@@ -71,9 +75,10 @@ def test_crash_between_call_and_ledger_write_recovers_without_a_second_label(led
     key = label_booking_key(VALID["order_id"], VALID["address_fingerprint"])
     ledger.record_pending(key, VALID["order_id"], VALID["order_reference"], VALID["address_fingerprint"],
                           "labels-v1", datetime(2026, 11, 20, 10))
+    from orderloop.rule_sets import label_rules
     from pipelines.actions.label_booking import click_and_drop_order
 
-    first = client.create_order(click_and_drop_order(VALID))
+    first = client.create_order(click_and_drop_order(VALID, label_rules()))
     assert first.accepted and ledger.entry(key).status == "pending"
 
     summary = book_labels([VALID], ledger, client)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import polars as pl
 
-from pipelines.routing.allocation import RULE_VERSION, route_orders
+from orderloop.rule_sets import RoutingRules
+from pipelines.routing.allocation import route_orders
+
+RULES = RoutingRules(
+    version="routing-test", effective_from=datetime(2026, 1, 1, tzinfo=UTC), description="test rules",
+    express_first=True, prefer_cutoff_ahead=True,
+)
 
 WINDOWS = pl.DataFrame(
     {
@@ -55,19 +61,19 @@ def _by_line(routes: pl.DataFrame) -> dict[str, tuple[str | None, str]]:
 def test_one_warehouse_that_makes_its_cut_off_is_preferred():
     routes = route_orders(
         _orders(("a", False, 0)), _lines(("a", "MUG", 1), ("a", "PEN", 1)),
-        _stock(leeds={"MUG": 5, "PEN": 5}, bristol={"MUG": 5, "PEN": 5}), WINDOWS,
+        _stock(leeds={"MUG": 5, "PEN": 5}, bristol={"MUG": 5, "PEN": 5}), WINDOWS, RULES,
     )
     assert _by_line(routes) == {
         "a-0": ("bristol", "single_warehouse"), "a-1": ("bristol", "single_warehouse")
     }
-    assert routes["rule_version"].unique().to_list() == [RULE_VERSION]
+    assert routes["rule_version"].unique().to_list() == ["routing-test"]
     assert "cut-off still ahead" in routes["reason"][0]
 
 
 def test_a_warehouse_with_the_whole_order_beats_a_split():
     routes = route_orders(
         _orders(("a", False, 0)), _lines(("a", "MUG", 1), ("a", "PEN", 1)),
-        _stock(leeds={"MUG": 5, "PEN": 5}, bristol={"MUG": 5}), WINDOWS,
+        _stock(leeds={"MUG": 5, "PEN": 5}, bristol={"MUG": 5}), WINDOWS, RULES,
     )
     assert set(routes["warehouse_id"]) == {"leeds"}
 
@@ -75,7 +81,7 @@ def test_a_warehouse_with_the_whole_order_beats_a_split():
 def test_split_only_when_no_warehouse_has_everything():
     routes = route_orders(
         _orders(("a", False, 0)), _lines(("a", "MUG", 1), ("a", "PEN", 1)),
-        _stock(leeds={"PEN": 5}, bristol={"MUG": 5}), WINDOWS,
+        _stock(leeds={"PEN": 5}, bristol={"MUG": 5}), WINDOWS, RULES,
     )
     assert _by_line(routes) == {"a-0": ("bristol", "split"), "a-1": ("leeds", "split")}
 
@@ -83,7 +89,7 @@ def test_split_only_when_no_warehouse_has_everything():
 def test_a_line_nobody_has_is_backordered_with_what_is_missing():
     routes = route_orders(
         _orders(("a", False, 0)), _lines(("a", "MUG", 3), ("a", "PEN", 1)),
-        _stock(leeds={"MUG": 1, "PEN": 5}, bristol={"MUG": 2}), WINDOWS,
+        _stock(leeds={"MUG": 1, "PEN": 5}, bristol={"MUG": 2}), WINDOWS, RULES,
     )
     assert _by_line(routes) == {"a-0": (None, "backordered"), "a-1": ("leeds", "single_warehouse")}
     backordered = routes.filter(pl.col("decision") == "backordered").row(0, named=True)
@@ -95,7 +101,7 @@ def test_stock_is_used_up_in_order_express_first():
     """Two orders want the last mug: the express one gets it even though it paid later."""
     routes = route_orders(
         _orders(("slow", False, 0), ("fast", True, 30)), _lines(("slow", "MUG", 1), ("fast", "MUG", 1)),
-        _stock(leeds={"MUG": 1}), WINDOWS,
+        _stock(leeds={"MUG": 1}), WINDOWS, RULES,
     )
     assert _by_line(routes) == {"fast-1": ("leeds", "single_warehouse"), "slow-0": (None, "backordered")}
 
@@ -103,7 +109,18 @@ def test_stock_is_used_up_in_order_express_first():
 def test_earlier_payment_wins_among_equals():
     routes = route_orders(
         _orders(("late", False, 30), ("early", False, 0)), _lines(("late", "MUG", 1), ("early", "MUG", 1)),
-        _stock(leeds={"MUG": 1}), WINDOWS,
+        _stock(leeds={"MUG": 1}), WINDOWS, RULES,
     )
     assert _by_line(routes)["early-1"] == ("leeds", "single_warehouse")
     assert _by_line(routes)["late-0"] == (None, "backordered")
+
+
+def test_without_express_first_the_earlier_payment_gets_the_last_unit():
+    """A rule change flips the decision: the same data under other rules routes differently."""
+    fifo = RULES.model_copy(update={"version": "routing-fifo", "express_first": False})
+    routes = route_orders(
+        _orders(("slow", False, 0), ("fast", True, 30)), _lines(("slow", "MUG", 1), ("fast", "MUG", 1)),
+        _stock(leeds={"MUG": 1}), WINDOWS, fifo,
+    )
+    assert _by_line(routes) == {"slow-0": ("leeds", "single_warehouse"), "fast-1": (None, "backordered")}
+    assert set(routes["rule_version"]) == {"routing-fifo"}

@@ -1,9 +1,9 @@
-{#- Orders that should get a carrier label now: paid, not cancelled, not yet despatched,
-    routed to a warehouse with stock for every line, and free of holds (a delivery
-    contact that failed validation holds the order until a corrected version passes).
-    The booking action reads this and consults its ledger, so an order already booked
-    (or rejected for the same address) is not sent again. Built before the actions run,
-    so it must not depend on the ledger itself. -#}
+{#- Orders that may need a carrier label now: paid, not cancelled, not yet despatched,
+    with what the label rules (rules/labels.yaml) decide on: whether the latest delivery
+    contact passed validation, and whether routing found stock for every line. The
+    booking action applies the rules in force and consults its ledger, so an order
+    already booked (or rejected for the same address) is not sent again. Built before the
+    actions run, so it must not depend on the ledger itself. -#}
 with orders as (
     select * from {{ ref('stg_shopify__orders') }}
     where financial_status = 'PAID'
@@ -47,15 +47,15 @@ select
     orders.ship_to_postcode,
     orders.ship_to_country_code,
     routing.warehouse_id,
-    coalesce(services.service_code, '{{ var("default_service_code") }}') as service_code,
+    coalesce(latest_contact_check.is_address_valid, false) as is_address_valid,
+    coalesce(routing.has_backorder = 0 and routing.warehouse_id is not null, false) as is_routed_with_stock,
+    services.service_code as channel_service_code,
     {{ dbt.hash(dbt.concat([
         "coalesce(orders.ship_to_name, '')", "'|'", "coalesce(orders.ship_to_address1, '')", "'|'",
         "coalesce(orders.ship_to_address2, '')", "'|'", "coalesce(orders.ship_to_city, '')", "'|'",
         "coalesce(orders.ship_to_postcode, '')", "'|'", "coalesce(orders.ship_to_country_code, '')"
     ])) }} as address_fingerprint
 from orders
-inner join latest_contact_check on latest_contact_check.order_id = orders.order_id
-inner join routing on routing.order_id = orders.order_id
+left join latest_contact_check on latest_contact_check.order_id = orders.order_id
+left join routing on routing.order_id = orders.order_id
 left join {{ ref('channel_services') }} as services on services.channel = orders.channel
-where latest_contact_check.is_address_valid
-    and routing.has_backorder = 0
