@@ -1,6 +1,6 @@
 """Simulated merchant world on 127.0.0.1: Shopify Admin GraphQL, WooCommerce REST v3 with Stripe
-events, Royal Mail Click & Drop and Zendesk Support; EasyPost-style tracker webhooks pushed to the
-merchant and a 3PL's CSV file drops.
+events and refunds, Royal Mail Click & Drop, Zendesk Support and Postmark email; EasyPost-style
+tracker webhooks pushed to the merchant and a 3PL's CSV file drops.
 
 The sandbox is an independent implementation of the outside contracts so the orderloop
 pipeline can be exercised end to end with no accounts. It must never import orderloop code.

@@ -18,6 +18,7 @@ from sandbox.live import DEFAULT_TICK_SECONDS, LiveConfig
 from sandbox.query_cost import ThrottleConfig
 from sandbox.server import (
     DEFAULT_CLICK_AND_DROP_KEY,
+    DEFAULT_POSTMARK_SERVER_TOKEN,
     DEFAULT_SHOPIFY_TOKEN,
     DEFAULT_STRIPE_KEY,
     DEFAULT_WOO_CONSUMER_KEY,
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sandbox",
         description="Simulated Shopify + WooCommerce/Stripe + Click & Drop world, with Zendesk, EasyPost"
-        " tracker webhooks and 3PL warehouse files.",
+        " tracker webhooks, 3PL warehouse files and Postmark email.",
     )
     parser.add_argument("--data-dir", type=Path, default=Path("data/sandbox"), help="world directory")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--stripe-key", default=DEFAULT_STRIPE_KEY)
     serve.add_argument("--zendesk-email", default=DEFAULT_ZENDESK_EMAIL)
     serve.add_argument("--zendesk-token", default=DEFAULT_ZENDESK_TOKEN)
+    serve.add_argument("--postmark-server-token", default=DEFAULT_POSTMARK_SERVER_TOKEN)
     serve.add_argument(
         "--fault-rate-limit",
         type=int,
@@ -202,6 +204,18 @@ def _print_human_stats(stats: dict[str, Any]) -> None:
     )
     served = stats["faults"]["malformed_served"]
     print("malformed records served: " + ", ".join(f"{k}={v}" for k, v in served.items()))
+    stock, refunds, mail = stats["channel_stock"], stats["stripe_refunds"], stats["postmark"]
+    print(
+        f"channel stock: Shopify {stock['shopify']['pushes']} pushes ({stock['shopify']['stale_rejections']}"
+        f" stale), {len(stock['shopify']['available'])} SKUs published; WooCommerce"
+        f" {stock['woocommerce']['pushes']} pushes, {len(stock['woocommerce']['stock_quantity'])} products"
+    )
+    print(
+        f"stripe refunds (API): {refunds['refunds_created']} (£{refunds['amount_refunded'] / 100:.2f}),"
+        f" {refunds['idempotent_replays']} replays, {refunds['idempotency_mismatches']} key mismatches"
+    )
+    tags = ", ".join(f"{k or '(untagged)'}={v}" for k, v in mail["emails_by_tag"].items())
+    print(f"postmark: {mail['emails_sent']} emails" + (f" ({tags})" if tags else ""))
 
 
 def live_config(args: argparse.Namespace) -> LiveConfig | None:
@@ -263,6 +277,7 @@ def _serve(args: argparse.Namespace) -> int:
         faults=faults,
         zendesk_email=args.zendesk_email,
         zendesk_token=args.zendesk_token,
+        postmark_server_token=args.postmark_server_token,
         live=live,
     )
     stop = threading.Event()
@@ -278,6 +293,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"  WooCommerce:   {server.url}/wp-json/wc/v3", flush=True)
         print(f"  Stripe:        {server.url}/v1", flush=True)
         print(f"  Zendesk:       {server.url}/api/v2/incremental/tickets/cursor.json", flush=True)
+        print(f"  Postmark:      {server.url}/postmark", flush=True)
         if live is not None:
             print(
                 f"  Live clock:    +{live.hours_per_minute:g} world hours per minute, a tick every"

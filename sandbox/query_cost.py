@@ -1,10 +1,12 @@
 """Shopify's calculated query cost and the leaky bucket that throttles on it.
 
 Cost rules (Shopify's published method): scalars and enums 0, objects 1, a connection 2 plus
-`first`/`last` times the cost of one node, a list of objects `first` (or 1) times the object. Lists
-and connections nest at any depth (e.g. Order.refunds, a list, holding Refund.refundLineItems, a
+`first`/`last` times the cost of one node, a list of objects `first` (or 1) times the object, and a
+mutation field 10 (in place of the 1 its payload object would cost) plus what its payload selects.
+Lists and connections nest at any depth (e.g. Order.refunds, a list, holding Refund.refundLineItems, a
 connection), each level multiplying what it holds. The requested cost is computed before execution;
-the actual cost counts the nodes really returned and the difference is refunded to the bucket.
+the actual cost counts the nodes really returned and the difference is refunded to the bucket (a
+mutation keeps its 10 whatever it returns).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from graphql import (
 from graphql.execution.values import get_argument_values
 
 MAX_PAGE_SIZE = 250
+MUTATION_COST = 10
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class _Walk:
     fragments: Mapping[str, FragmentDefinitionNode]
     variables: Mapping[str, Any]
     check_pages: bool = False
+    mutation: bool = False
 
     def args(self, definition: GraphQLField, node: FieldNode) -> dict[str, Any]:
         """Argument values with variables and defaults applied (as execution will see them)."""
@@ -131,8 +135,10 @@ class _Walk:
         selection_set: SelectionSetNode | None,
         data: Any = None,
         actual: bool = False,
+        root: bool = False,
     ) -> int:
-        """Cost of the selections under `parent` (for `actual`, `data` is the resolved object)."""
+        """Cost of the selections under `parent` (for `actual`, `data` is the resolved object; `root`
+        marks the operation's own selections, where a mutation field costs `MUTATION_COST`)."""
         total = 0
         for node, definition in self.fields(parent, selection_set):
             named = get_named_type(definition.type)
@@ -150,7 +156,10 @@ class _Walk:
             wrapped = (
                 definition.type.of_type if isinstance(definition.type, GraphQLNonNull) else definition.type
             )
-            if named.name.endswith("Connection"):
+            if root and self.mutation:
+                payload = self.cost(named, node.selection_set, child, actual)
+                total += MUTATION_COST + (payload if child is not None or not actual else 0)
+            elif named.name.endswith("Connection"):
                 total += 2 + self.connection_cost(named, node, child, int(size or 0), actual)
             elif isinstance(wrapped, GraphQLList):
                 if actual:
@@ -205,10 +214,11 @@ def requested_cost(
     selection_set: SelectionSetNode,
     fragments: Mapping[str, FragmentDefinitionNode],
     variables: Mapping[str, Any],
+    mutation: bool = False,
 ) -> int:
     """Worst-case cost before execution; raises PageSizeError for page sizes above 250."""
-    walk = _Walk(schema, fragments, variables, check_pages=True)
-    return max(1, walk.cost(operation_root, selection_set))
+    walk = _Walk(schema, fragments, variables, check_pages=True, mutation=mutation)
+    return max(1, walk.cost(operation_root, selection_set, root=True))
 
 
 def actual_cost(
@@ -218,7 +228,8 @@ def actual_cost(
     fragments: Mapping[str, FragmentDefinitionNode],
     variables: Mapping[str, Any],
     data: Mapping[str, Any] | None,
+    mutation: bool = False,
 ) -> int:
     """Cost of what was really returned."""
-    walk = _Walk(schema, fragments, variables)
-    return max(1, walk.cost(operation_root, selection_set, dict(data or {}), actual=True))
+    walk = _Walk(schema, fragments, variables, mutation=mutation)
+    return max(1, walk.cost(operation_root, selection_set, dict(data or {}), actual=True, root=True))

@@ -29,6 +29,7 @@ SYSTEM_PREFIXES = (
     ("/api/v2", "zendesk"),
     ("/wp-json", "woocommerce"),
     ("/v1/", "stripe"),
+    ("/postmark/", "postmark"),
 )
 SECRET_PARAMS = {"consumer_secret"}
 RESET_STATUS = 0  # logged for a connection dropped without an HTTP response

@@ -1,5 +1,5 @@
 """One local HTTP server for every outside system (Shopify, Click & Drop, WooCommerce, Stripe,
-Zendesk), runnable in a background thread. Every API request is written to the request log; with a
+Zendesk, Postmark), runnable in a background thread. Every API request is written to the request log; with a
 `LiveConfig` the world clock ticks on next to it (`sandbox.live`)."""
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from sandbox.click_and_drop import click_and_drop_routes, error_response
 from sandbox.faults import FaultConfig, FaultInjector, drop_connection, remember_transport
 from sandbox.live import LiveConfig, LiveWorld
 from sandbox.malformed import Malformer
+from sandbox.postmark_api import postmark_response, postmark_routes
 from sandbox.query_cost import LeakyBucket, ThrottleConfig
 from sandbox.request_log import RequestLogMiddleware
 from sandbox.shopify_graphql import ShopifyGraphQL, graphql_endpoint
@@ -40,6 +41,7 @@ DEFAULT_WOO_CONSUMER_SECRET = "cs_sandbox"
 DEFAULT_STRIPE_KEY = "sk_test_sandbox"
 DEFAULT_ZENDESK_EMAIL = "support@sandbox.example"
 DEFAULT_ZENDESK_TOKEN = "zd_sandbox_token"
+DEFAULT_POSTMARK_SERVER_TOKEN = "pm_sandbox_server_token"
 # What a host in front of WordPress answers when the site is briefly down.
 _NGINX_ERROR = (
     "<html>\r\n<head><title>{status} {phrase}</title></head>\r\n<body>\r\n"
@@ -134,6 +136,20 @@ def _click_and_drop_faults(config: FaultConfig | None) -> FaultInjector:
     )
 
 
+def _postmark_faults(config: FaultConfig | None) -> FaultInjector:
+    return FaultInjector(
+        config,
+        "postmark",
+        too_many=lambda wait: postmark_response(
+            {"ErrorCode": 429, "Message": "Rate limit exceeded. Please retry after a short pause."}, 429
+        ),
+        # Postmark's documented "maintenance" refusal, as JSON with its error envelope.
+        unavailable=lambda status: postmark_response(
+            {"ErrorCode": 100, "Message": "Postmark is offline for maintenance."}, status
+        ),
+    )
+
+
 class SandboxApp(Starlette):
     """Starlette, plus the connection's transport in every HTTP scope, so a request `reset_every`
     picked has its connection dropped once the app (request log included) is done with it."""
@@ -166,10 +182,12 @@ def create_app(
     faults: FaultConfig | None = None,
     zendesk_email: str = DEFAULT_ZENDESK_EMAIL,
     zendesk_token: str = DEFAULT_ZENDESK_TOKEN,
+    postmark_server_token: str = DEFAULT_POSTMARK_SERVER_TOKEN,
 ) -> Starlette:
     """Starlette app: Shopify under /admin/api/..., Click & Drop under /api/v1/..., WooCommerce under
-    /wp-json/wc/v3/..., Stripe under /v1/..., Zendesk under /api/v2/..., plus /healthz; `faults`
-    (off by default) sit in front of each system's endpoints, before authentication."""
+    /wp-json/wc/v3/..., Stripe under /v1/..., Zendesk under /api/v2/..., Postmark under /postmark/...,
+    plus /healthz; `faults` (off by default) sit in front of each system's endpoints, before
+    authentication."""
     data_dir = Path(data_dir)
     upgrade_world(data_dir)
     shopify = ShopifyGraphQL(
@@ -184,6 +202,7 @@ def create_app(
         "woocommerce": _woo_faults(faults),
         "stripe": _stripe_faults(faults),
         "zendesk": _zendesk_faults(faults),
+        "postmark": _postmark_faults(faults),
     }
     cnd_wrap = injectors["click_and_drop"].wrap
 
@@ -227,6 +246,7 @@ def create_app(
                 injectors["zendesk"].wrap,
                 Malformer.configured(faults, "zendesk", data_dir),
             ),
+            *postmark_routes(data_dir, postmark_server_token, injectors["postmark"].wrap),
         ],
     )
     app.state.fault_injectors = list(injectors.values())
@@ -252,6 +272,7 @@ class SandboxServer:
         faults: FaultConfig | None = None,
         zendesk_email: str = DEFAULT_ZENDESK_EMAIL,
         zendesk_token: str = DEFAULT_ZENDESK_TOKEN,
+        postmark_server_token: str = DEFAULT_POSTMARK_SERVER_TOKEN,
         live: LiveConfig | None = None,
         live_log: Callable[[str], None] | None = None,
     ):
@@ -270,6 +291,7 @@ class SandboxServer:
             faults=faults,
             zendesk_email=zendesk_email,
             zendesk_token=zendesk_token,
+            postmark_server_token=postmark_server_token,
         )
         self.live = None if live is None else LiveWorld(self.data_dir, live, live_log)
         self._socket: socket.socket | None = None

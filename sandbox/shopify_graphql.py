@@ -4,10 +4,13 @@ Behaviour copied from the public contract: `X-Shopify-Access-Token` auth, page s
 opaque cursors, search syntax in `query`, `extensions.cost` on every answer and THROTTLED
 errors (HTTP 200) when the leaky bucket runs dry. Orders carry their refunds (a list, as in
 Shopify) and fulfillment orders (a connection); see `shopify_refunds` and
-`shopify_fulfillment_orders` for where they come from. Known differences: `fullyPaid` is true only
-for PAID and PARTIALLY_REFUNDED orders; `fulfillmentOrders(displayable:)` changes nothing (no
-fulfillment order is ever merged or moved away, so none is hidden). With `FaultConfig.malformed_every`
-on `shopify`, the chosen orders are broken as they are resolved (see `malformed`).
+`shopify_fulfillment_orders` for where they come from. Inventory (locations, inventory items and
+levels, product variants and the `inventorySetQuantities` mutation) is `shopify_inventory`'s; a
+mutation runs in one write transaction and costs 10 points plus its payload. Known differences:
+`fullyPaid` is true only for PAID and PARTIALLY_REFUNDED orders; `fulfillmentOrders(displayable:)`
+changes nothing (no fulfillment order is ever merged or moved away, so none is hidden). With
+`FaultConfig.malformed_every` on `shopify`, the chosen orders are broken as they are resolved (see
+`malformed`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from sandbox import shopify_inventory
 from sandbox.malformed import Malformer
 from sandbox.query_cost import MAX_PAGE_SIZE, LeakyBucket, PageSizeError, actual_cost, requested_cost
 from sandbox.relay import CursorError, paginate
@@ -70,6 +74,7 @@ class RequestContext:
     search: list[dict[str, Any]] = field(default_factory=list)
     malformed: Malformer | None = None
     broken: list[tuple[str, str]] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict)
 
     def served(self, nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """`nodes` as served: the orders `malformed` picks broken (after filtering, sorting and
@@ -469,6 +474,7 @@ def build_shopify_schema() -> GraphQLSchema:
     refund.fields["transactions"].resolve = child_connection("_transactions")  # type: ignore[union-attr]
     fulfillment_order = schema.get_type("FulfillmentOrder")
     fulfillment_order.fields["lineItems"].resolve = child_connection("_line_items")  # type: ignore[union-attr]
+    shopify_inventory.install(schema)
     return schema
 
 
@@ -531,16 +537,19 @@ class ShopifyGraphQL:
                 "errors": [_error("An operation name is required when sending multiple operations.")]
             }
         operation = chosen[0]
-        if operation.operation is not OperationType.QUERY:
+        if operation.operation is OperationType.SUBSCRIPTION:
             return 200, {"errors": [_error(f"Schema is not configured for {operation.operation.value}s.")]}
+        mutation = operation.operation is OperationType.MUTATION
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         coerced = get_variable_values(self.schema, operation.variable_definitions or (), variables)
         if isinstance(coerced, list):
             return 200, {"errors": [e.formatted for e in coerced]}
-        root = self.schema.query_type
+        root = self.schema.mutation_type if mutation else self.schema.query_type
         assert root is not None
         try:
-            requested = requested_cost(self.schema, root, operation.selection_set, fragments, coerced)
+            requested = requested_cost(
+                self.schema, root, operation.selection_set, fragments, coerced, mutation=mutation
+            )
         except PageSizeError as exc:
             return 200, {"errors": [_error(str(exc), "BAD_REQUEST")]}
         limit = self.bucket.config.max_query_cost
@@ -558,7 +567,7 @@ class ShopifyGraphQL:
             }
 
         try:
-            with opened(self.data_dir) as conn:
+            with opened(self.data_dir, write=mutation) as conn:
                 context = RequestContext(conn, malformed=self.malformed)
                 result = execute_sync(
                     self.schema,
@@ -572,7 +581,9 @@ class ShopifyGraphQL:
             return 503, {"errors": "Sandbox world has not been generated"}
         if self.malformed is not None:
             self.malformed.log(context.broken)
-        actual = actual_cost(self.schema, root, operation.selection_set, fragments, coerced, result.data)
+        actual = actual_cost(
+            self.schema, root, operation.selection_set, fragments, coerced, result.data, mutation=mutation
+        )
         self.bucket.refund(requested - actual)
         response: dict[str, Any] = {}
         if result.errors:

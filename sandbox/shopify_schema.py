@@ -1,7 +1,8 @@
 """The served subset of the Shopify Admin GraphQL API 2025-01 schema, as SDL.
 
 Names, types and nullability follow the public 2025-01 reference; only the part the orderloop
-pipeline reads is present.
+pipeline reads (orders, fulfillment orders, refunds) and writes (inventory levels through
+`inventorySetQuantities`) is present.
 """
 
 SDL = """
@@ -16,6 +17,9 @@ scalar UnsignedInt64
 
 "An RFC 3986 URL."
 scalar URL
+
+"A monetary value string without currency, e.g. 14.00."
+scalar Money
 
 enum CurrencyCode { GBP EUR USD }
 
@@ -40,6 +44,19 @@ enum OrderTransactionStatus { AWAITING_RESPONSE ERROR FAILURE PENDING SUCCESS UN
 enum FulfillmentStatus { CANCELLED ERROR FAILURE OPEN PENDING SUCCESS }
 
 enum RefundLineItemRestockType { CANCEL LEGACY_RESTOCK NO_RESTOCK RETURN }
+
+enum LocationSortKeys { ID NAME RELEVANCE }
+
+enum ProductVariantSortKeys { ID INVENTORY_QUANTITY NAME POSITION RELEVANCE SKU TITLE }
+
+enum ProductStatus { ACTIVE ARCHIVED DRAFT }
+
+enum InventorySetQuantitiesUserErrorCode {
+  COMPARE_QUANTITY_REQUIRED COMPARE_QUANTITY_STALE INVALID_INVENTORY_ITEM INVALID_LOCATION INVALID_NAME
+  INVALID_QUANTITY_NEGATIVE INVALID_QUANTITY_TOO_HIGH INVALID_QUANTITY_TOO_LOW INVALID_REASON
+  INVALID_REFERENCE_DOCUMENT ITEM_NOT_STOCKED_AT_LOCATION NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR
+  NON_MUTABLE_INVENTORY_ITEM
+}
 
 enum FulfillmentOrderStatus { CANCELLED CLOSED INCOMPLETE IN_PROGRESS ON_HOLD OPEN SCHEDULED }
 
@@ -192,10 +209,151 @@ type Refund {
   ): OrderTransactionConnection!
 }
 
+type LocationAddress {
+  address1: String
+  address2: String
+  city: String
+  province: String
+  provinceCode: String
+  zip: String
+  country: String
+  countryCode: String
+  phone: String
+  formatted: [String!]!
+}
+
 type Location {
   id: ID!
   legacyResourceId: UnsignedInt64!
   name: String!
+  isActive: Boolean!
+  fulfillsOnlineOrders: Boolean!
+  shipsInventory: Boolean!
+  hasActiveInventory: Boolean!
+  address: LocationAddress!
+  inventoryLevel(inventoryItemId: ID!): InventoryLevel
+  inventoryLevels(
+    first: Int
+    after: String
+    last: Int
+    before: String
+    reverse: Boolean = false
+    query: String
+  ): InventoryLevelConnection!
+}
+
+type LocationEdge {
+  cursor: String!
+  node: Location!
+}
+
+type LocationConnection {
+  edges: [LocationEdge!]!
+  nodes: [Location!]!
+  pageInfo: PageInfo!
+}
+
+type InventoryQuantity {
+  id: ID!
+  name: String!
+  quantity: Int!
+  updatedAt: DateTime
+}
+
+type InventoryLevel {
+  id: ID!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  canDeactivate: Boolean!
+  item: InventoryItem!
+  location: Location!
+  quantities(names: [String!]!): [InventoryQuantity!]!
+}
+
+type InventoryLevelEdge {
+  cursor: String!
+  node: InventoryLevel!
+}
+
+type InventoryLevelConnection {
+  edges: [InventoryLevelEdge!]!
+  nodes: [InventoryLevel!]!
+  pageInfo: PageInfo!
+}
+
+type InventoryItem {
+  id: ID!
+  legacyResourceId: UnsignedInt64!
+  sku: String
+  tracked: Boolean!
+  requiresShipping: Boolean!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  variant: ProductVariant!
+  inventoryLevel(locationId: ID!): InventoryLevel
+  inventoryLevels(
+    first: Int
+    after: String
+    last: Int
+    before: String
+    reverse: Boolean = false
+    query: String
+  ): InventoryLevelConnection!
+}
+
+type InventoryItemEdge {
+  cursor: String!
+  node: InventoryItem!
+}
+
+type InventoryItemConnection {
+  edges: [InventoryItemEdge!]!
+  nodes: [InventoryItem!]!
+  pageInfo: PageInfo!
+}
+
+type Product {
+  id: ID!
+  legacyResourceId: UnsignedInt64!
+  title: String!
+  handle: String!
+  status: ProductStatus!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  totalInventory: Int!
+  tracksInventory: Boolean!
+  variants(
+    first: Int
+    after: String
+    last: Int
+    before: String
+    reverse: Boolean = false
+  ): ProductVariantConnection!
+}
+
+type ProductVariant {
+  id: ID!
+  legacyResourceId: UnsignedInt64!
+  sku: String
+  title: String!
+  displayName: String!
+  price: Money!
+  inventoryQuantity: Int
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  inventoryItem: InventoryItem!
+  product: Product!
+}
+
+type ProductVariantEdge {
+  cursor: String!
+  node: ProductVariant!
+}
+
+type ProductVariantConnection {
+  edges: [ProductVariantEdge!]!
+  nodes: [ProductVariant!]!
+  pageInfo: PageInfo!
 }
 
 type FulfillmentOrderAssignedLocation {
@@ -346,9 +504,89 @@ type QueryRoot {
   ): OrderConnection!
   order(id: ID!): Order
   shop: Shop!
+  locations(
+    first: Int
+    after: String
+    last: Int
+    before: String
+    reverse: Boolean = false
+    sortKey: LocationSortKeys = NAME
+    query: String
+    includeLegacy: Boolean = false
+    includeInactive: Boolean = false
+  ): LocationConnection!
+  location(id: ID): Location
+  inventoryItems(
+    first: Int
+    after: String
+    last: Int
+    before: String
+    reverse: Boolean = false
+    query: String
+  ): InventoryItemConnection!
+  inventoryItem(id: ID!): InventoryItem
+  inventoryLevel(id: ID!): InventoryLevel
+  productVariants(
+    first: Int
+    after: String
+    last: Int
+    before: String
+    reverse: Boolean = false
+    sortKey: ProductVariantSortKeys = ID
+    query: String
+  ): ProductVariantConnection!
+  productVariant(id: ID!): ProductVariant
+}
+
+input InventoryQuantityInput {
+  inventoryItemId: ID!
+  locationId: ID!
+  quantity: Int!
+  compareQuantity: Int
+}
+
+input InventorySetQuantitiesInput {
+  name: String!
+  reason: String!
+  referenceDocumentUri: String
+  ignoreCompareQuantity: Boolean = false
+  quantities: [InventoryQuantityInput!]!
+}
+
+type InventoryChange {
+  name: String!
+  delta: Int!
+  quantityAfterChange: Int
+  ledgerDocumentUri: String
+  item: InventoryItem
+  location: Location
+}
+
+type InventoryAdjustmentGroup {
+  id: ID!
+  createdAt: DateTime!
+  reason: String!
+  referenceDocumentUri: String
+  changes(inventoryItemIds: [ID!], locationIds: [ID!], quantityNames: [String!]): [InventoryChange!]!
+}
+
+type InventorySetQuantitiesUserError {
+  code: InventorySetQuantitiesUserErrorCode
+  field: [String!]
+  message: String!
+}
+
+type InventorySetQuantitiesPayload {
+  inventoryAdjustmentGroup: InventoryAdjustmentGroup
+  userErrors: [InventorySetQuantitiesUserError!]!
+}
+
+type Mutation {
+  inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload
 }
 
 schema {
   query: QueryRoot
+  mutation: Mutation
 }
 """

@@ -90,6 +90,65 @@ def _warehouses(conn: sqlite3.Connection) -> dict[str, int]:
     }
 
 
+def _channel_stock(conn: sqlite3.Connection) -> dict[str, Any]:
+    """What the automation published to the sales channels: pushes and the quantities standing."""
+    available: dict[str, dict[str, int]] = {}
+    for row in conn.execute(
+        "SELECT sku, location, available FROM shopify_inventory_levels ORDER BY sku, location"
+    ):
+        available.setdefault(row["sku"], {})[row["location"]] = int(row["available"])
+    outcomes = {
+        r["outcome"]: int(r["n"])
+        for r in conn.execute("SELECT outcome, COUNT(*) AS n FROM shopify_inventory_pushes GROUP BY outcome")
+    }
+    updates = conn.execute("SELECT DISTINCT product_id, sku FROM woo_stock_updates")
+    skus = {r["product_id"]: r["sku"] for r in updates}
+    published = {
+        skus.get(r["product_id"]) or f"product-{r['product_id']}": r["stock_quantity"]
+        for r in conn.execute("SELECT product_id, stock_quantity FROM woo_product_stock")
+    }
+    return {
+        "shopify": {
+            "pushes": outcomes.get("applied", 0),
+            "stale_rejections": outcomes.get("COMPARE_QUANTITY_STALE", 0),
+            "adjustment_groups": int(
+                conn.execute("SELECT COUNT(*) FROM shopify_inventory_groups").fetchone()[0]
+            ),
+            "available": available,
+        },
+        "woocommerce": {
+            "pushes": int(conn.execute("SELECT COUNT(*) FROM woo_stock_updates").fetchone()[0]),
+            "stock_quantity": dict(sorted(published.items())),
+        },
+    }
+
+
+def _stripe_refunds(conn: sqlite3.Connection) -> dict[str, int]:
+    """Refunds made through the Stripe API, and what the idempotency layer did."""
+    made = conn.execute(
+        "SELECT COUNT(*) AS n, COALESCE(SUM(amount), 0) AS pence FROM stripe_api_refunds"
+    ).fetchone()
+    outcomes = {
+        r["outcome"]: int(r["n"])
+        for r in conn.execute("SELECT outcome, COUNT(*) AS n FROM stripe_idempotency_log GROUP BY outcome")
+    }
+    return {
+        "refunds_created": int(made["n"]),
+        "amount_refunded": int(made["pence"]),
+        "idempotent_replays": outcomes.get("replay", 0),
+        "idempotency_mismatches": outcomes.get("mismatch", 0),
+    }
+
+
+def _postmark(conn: sqlite3.Connection) -> dict[str, Any]:
+    """Transactional email accepted by Postmark, per Tag ("" for untagged)."""
+    tags = {
+        r["tag"] or "": int(r["n"])
+        for r in conn.execute("SELECT tag, COUNT(*) AS n FROM postmark_messages GROUP BY tag ORDER BY tag")
+    }
+    return {"emails_sent": sum(tags.values()), "emails_by_tag": dict(sorted(tags.items()))}
+
+
 def _faults(conn: sqlite3.Connection) -> dict[str, Any]:
     served = dict.fromkeys(MALFORMED_SYSTEMS, 0)
     for row in conn.execute("SELECT system, COUNT(*) AS n FROM malformed_served GROUP BY system"):
@@ -99,8 +158,9 @@ def _faults(conn: sqlite3.Connection) -> dict[str, Any]:
 
 def world_stats(data_dir: Path) -> dict[str, Any]:
     """Counts for the Shopify, Click & Drop, WooCommerce and Stripe sides of the world, for the
-    helpdesk (Zendesk), the carrier's trackers (EasyPost) and the warehouses' file feeds, and the
-    malformed records running servers handed out (distinct records per system)."""
+    helpdesk (Zendesk), the carrier's trackers (EasyPost) and the warehouses' file feeds, the
+    malformed records running servers handed out (distinct records per system), and what the
+    automation did through the APIs: stock published to the channels, Stripe refunds, email sent."""
     upgrade_world(Path(data_dir))  # a world from before the newer systems reports them empty
     with opened(Path(data_dir)) as conn:
 
@@ -166,6 +226,9 @@ def world_stats(data_dir: Path) -> dict[str, Any]:
             "easypost": _easypost(conn),
             "warehouses": _warehouses(conn),
             "faults": _faults(conn),
+            "channel_stock": _channel_stock(conn),
+            "stripe_refunds": _stripe_refunds(conn),
+            "postmark": _postmark(conn),
         }
 
 

@@ -1,4 +1,5 @@
-"""Stripe API (subset): list and retrieve Events, the record of the WooCommerce channel's payments.
+"""Stripe API (subset): list and retrieve Events, the record of the WooCommerce channel's payments
+(refunds through the API are `stripe_refunds`').
 
 Copied from the public contract: secret-key auth (Bearer, or Basic with the key as user name),
 events newest first, cursor paging with `starting_after`/`ending_before` and `has_more`, `created`
@@ -225,6 +226,28 @@ def get_event(data_dir: Path, event_id: str, malformed: Malformer | None = None)
     return data[0]
 
 
+def stripe_denied(request: Request, api_key: str) -> Response | None:
+    """None for the account's secret key; else Stripe's 401 (without the key in full)."""
+    presented = _presented_key(request)
+    if presented is None:
+        message = (
+            "You did not provide an API key. You need to provide your API key in the Authorization"
+            " header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See"
+            f" {DOCS}/api#authentication for details, or we can help at https://support.stripe.com/."
+        )
+    elif presented != api_key:
+        message = f"Invalid API Key provided: {mask_key(presented)}"
+    else:
+        return None
+    return stripe_response({"error": {"message": message, "type": "invalid_request_error"}}, 401)
+
+
+def world_missing() -> Response:
+    """What the sandbox answers before `generate` has run."""
+    body = {"error": {"message": "Sandbox world has not been generated.", "type": "api_error"}}
+    return stripe_response(body, 500)
+
+
 def stripe_routes(
     data_dir: Path, api_key: str, wrap: Callable[[Endpoint], Endpoint], malformed: Malformer | None = None
 ) -> list[Route]:
@@ -232,23 +255,7 @@ def stripe_routes(
     the chosen events."""
 
     def denied(request: Request) -> Response | None:
-        presented = _presented_key(request)
-        if presented is None:
-            message = (
-                "You did not provide an API key. You need to provide your API key in the Authorization"
-                " header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See"
-                f" {DOCS}/api#authentication for details, or we can help at https://support.stripe.com/."
-            )
-        elif presented != api_key:
-            message = f"Invalid API Key provided: {mask_key(presented)}"
-        else:
-            return None
-        return stripe_response({"error": {"message": message, "type": "invalid_request_error"}}, 401)
-
-    def world_missing() -> Response:
-        return stripe_response(
-            {"error": {"message": "Sandbox world has not been generated.", "type": "api_error"}}, 500
-        )
+        return stripe_denied(request, api_key)
 
     async def events(request: Request) -> Response:
         refused = denied(request)
@@ -289,7 +296,10 @@ def stripe_routes(
         )
         return stripe_response({"error": {"message": message, "type": "invalid_request_error"}}, 404)
 
+    from sandbox.stripe_refunds import refund_routes  # it builds on this module's helpers
+
     return [
+        *refund_routes(data_dir, api_key, wrap),
         Route("/v1/events", wrap(events), methods=["GET"]),
         Route("/v1/events/{event_id}", wrap(event), methods=["GET"]),
         Route("/v1/{rest:path}", wrap(unknown), methods=["GET", "POST", "DELETE"]),

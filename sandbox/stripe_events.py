@@ -142,6 +142,7 @@ def record_event(
     data_object: dict[str, Any],
     previous_attributes: dict[str, Any] | None = None,
     via_api: bool = True,
+    idempotency_key: str | None = None,
 ) -> str:
     """Append one event (ids follow insertion order, so they are deterministic); returns its id."""
     seq = int(conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM stripe_events").fetchone()[0])
@@ -159,7 +160,7 @@ def record_event(
         "pending_webhooks": 0,
         "request": {
             "id": stripe_id("req", seed, seq, length=14) if via_api else None,
-            "idempotency_key": None,
+            "idempotency_key": idempotency_key,
         },
         "type": event_type,
     }

@@ -1,4 +1,5 @@
-"""WooCommerce REST API v3 (subset): list and fetch orders, their notes and refunds.
+"""WooCommerce REST API v3 (subset): list and fetch orders, their notes and refunds (products and
+their stock are `woo_products`').
 
 Copied from the public contract: consumer key/secret auth (HTTP Basic or query parameters),
 `page`/`per_page` paging with `X-WP-Total`, `X-WP-TotalPages` and a `Link` header, WordPress's
@@ -322,6 +323,19 @@ def _credentials(request: Request) -> tuple[str | None, str | None]:
     return request.query_params.get("consumer_key"), request.query_params.get("consumer_secret")
 
 
+def refusal(
+    request: Request, consumer_key: str, consumer_secret: str, code: str, message: str
+) -> Response | None:
+    """None when the request carries the shop's key and secret; else WooCommerce's 401: a wrong
+    secret fails authentication, an unknown key gets the endpoint's permission error."""
+    key, secret = _credentials(request)
+    if key == consumer_key:
+        if secret == consumer_secret:
+            return None
+        return wp_error(401, "woocommerce_rest_authentication_error", "Consumer secret is invalid.")
+    return wp_error(401, code, message)
+
+
 def _page_links(request: Request, page: int, pages: int) -> str | None:
     """WordPress's Link header: the request's own query with `page` moved to prev/next."""
     base = f"{str(request.base_url).rstrip('/')}{request.url.path}"
@@ -334,7 +348,7 @@ def _page_links(request: Request, page: int, pages: int) -> str | None:
     return ", ".join(links) or None
 
 
-def _paged(
+def paged_response(
     request: Request, body: list[dict[str, Any]], total: int, page: int, per_page: int
 ) -> JSONResponse:
     pages = math.ceil(total / per_page)
@@ -359,13 +373,8 @@ def woocommerce_routes(
     breaks the chosen orders."""
 
     def denied(request: Request, listing: bool) -> Response | None:
-        key, secret = _credentials(request)
-        if key == consumer_key:
-            if secret == consumer_secret:
-                return None
-            return wp_error(401, "woocommerce_rest_authentication_error", "Consumer secret is invalid.")
         message = "Sorry, you cannot list resources." if listing else "Sorry, you cannot view this resource."
-        return wp_error(401, "woocommerce_rest_cannot_view", message)
+        return refusal(request, consumer_key, consumer_secret, "woocommerce_rest_cannot_view", message)
 
     def site(request: Request) -> str:
         return str(request.base_url).rstrip("/")
@@ -385,7 +394,7 @@ def woocommerce_routes(
             body, total = await run_in_threadpool(list_orders, data_dir, query, site(request), malformed)
         except WorldMissingError:
             return world_missing()
-        return _paged(request, body, total, query.page, query.per_page)
+        return paged_response(request, body, total, query.page, query.per_page)
 
     async def order(request: Request) -> Response:
         refused = denied(request, listing=False)
@@ -448,13 +457,16 @@ def woocommerce_routes(
             if not body:
                 return wp_error(404, "woocommerce_rest_shop_order_refund_invalid_id", "Invalid ID.")
             return JSONResponse(body[0])
-        return _paged(request, body, total, page, per_page)
+        return paged_response(request, body, total, page, per_page)
 
     async def no_route(request: Request) -> Response:
         return wp_error(404, "rest_no_route", "No route was found matching the URL and request method.")
 
+    from sandbox.woo_products import product_routes  # it builds on this module's helpers
+
     order_path = f"{API_BASE}/orders/{{order_id:int}}"
     return [
+        *product_routes(data_dir, consumer_key, consumer_secret, wrap),
         Route(f"{API_BASE}/orders", wrap(orders), methods=["GET"]),
         Route(order_path, wrap(order), methods=["GET"]),
         Route(f"{order_path}/notes", wrap(notes), methods=["GET"]),

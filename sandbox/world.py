@@ -216,6 +216,49 @@ CREATE TABLE IF NOT EXISTS malformed_served (
 );
 """
 
+# What the merchant's automation does through the APIs: stock it publishes to the sales channels,
+# refunds it makes through Stripe (with the idempotency keys it sent) and the transactional email it
+# sends through Postmark. Only API requests write here, never the clock, so a world's generated
+# content stays what it was; idempotent for the same reason as the tables above.
+OPERATIONS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS shopify_inventory_levels (
+    sku TEXT NOT NULL, location TEXT NOT NULL, available INTEGER NOT NULL, updated_at TEXT NOT NULL,
+    PRIMARY KEY (sku, location)
+);
+CREATE TABLE IF NOT EXISTS shopify_inventory_groups (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, name TEXT NOT NULL, reason TEXT NOT NULL,
+    reference_document_uri TEXT
+);
+CREATE TABLE IF NOT EXISTS shopify_inventory_pushes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, group_id INTEGER, sku TEXT NOT NULL, location TEXT NOT NULL,
+    quantity INTEGER NOT NULL, compare_quantity INTEGER, previous INTEGER NOT NULL, outcome TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS woo_product_stock (
+    product_id INTEGER PRIMARY KEY, manage_stock INTEGER NOT NULL, stock_quantity INTEGER,
+    stock_status TEXT NOT NULL, modified_gmt TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS woo_stock_updates (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, product_id INTEGER NOT NULL, sku TEXT NOT NULL,
+    manage_stock INTEGER NOT NULL, stock_quantity INTEGER, at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stripe_api_refunds (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, order_id INTEGER NOT NULL,
+    amount INTEGER NOT NULL, created INTEGER NOT NULL, body_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stripe_idempotency_keys (
+    key TEXT PRIMARY KEY, method TEXT NOT NULL, path TEXT NOT NULL, params_json TEXT NOT NULL,
+    status INTEGER NOT NULL, body_json TEXT NOT NULL, request_id TEXT NOT NULL, created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stripe_idempotency_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, outcome TEXT NOT NULL, at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS postmark_messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL UNIQUE, submitted_at TEXT NOT NULL,
+    message_stream TEXT NOT NULL, tag TEXT, body_json TEXT NOT NULL
+);
+"""
+
 # Id ranges look like real platform ids and never overlap, so a mixed-up id is obvious.
 ID_BASES = {
     "orders": 5_810_000_000_000,
@@ -275,12 +318,13 @@ def create_world_file(data_dir: Path) -> sqlite3.Connection:
     conn.executescript(LOGISTICS_SCHEMA)
     conn.executescript(AFTERSALES_SCHEMA)
     conn.executescript(FAULT_LOG_SCHEMA)
+    conn.executescript(OPERATIONS_SCHEMA)
     return conn
 
 
 def upgrade_world(data_dir: Path) -> bool:
-    """Add the channel, logistics, after-sales and fault-log tables to a world generated before they
-    existed; False if there is no world."""
+    """Add the channel, logistics, after-sales, fault-log and operations tables to a world generated
+    before they existed; False if there is no world."""
     if not world_exists(data_dir):
         return False
     conn = connect(data_dir)
@@ -293,7 +337,7 @@ def upgrade_world(data_dir: Path) -> bool:
 
 def upgrade_schema(conn: sqlite3.Connection) -> None:
     """Create every table added after the first release that `conn`'s world still lacks (idempotent)."""
-    for script in (CHANNEL_SCHEMA, LOGISTICS_SCHEMA, AFTERSALES_SCHEMA, FAULT_LOG_SCHEMA):
+    for script in (CHANNEL_SCHEMA, LOGISTICS_SCHEMA, AFTERSALES_SCHEMA, FAULT_LOG_SCHEMA, OPERATIONS_SCHEMA):
         conn.executescript(script)
 
 

@@ -53,8 +53,16 @@ def test_stats_only_gain_keys(shared_world: Path) -> None:
     stats = world_stats(shared_world)
     assert set(stats) == {
         "clock", "shopify", "click_and_drop", "woocommerce", "stripe", "zendesk", "easypost", "warehouses",
-        "faults",
+        "faults", "channel_stock", "stripe_refunds", "postmark",
     }  # fmt: skip
+    assert stats["channel_stock"] == {
+        "shopify": {"pushes": 0, "stale_rejections": 0, "adjustment_groups": 0, "available": {}},
+        "woocommerce": {"pushes": 0, "stock_quantity": {}},
+    }  # a generated world: nothing published yet
+    assert stats["stripe_refunds"] == {
+        "refunds_created": 0, "amount_refunded": 0, "idempotent_replays": 0, "idempotency_mismatches": 0
+    }  # fmt: skip
+    assert stats["postmark"] == {"emails_sent": 0, "emails_by_tag": {}}
     assert set(stats["zendesk"]) == {"tickets_total", "tickets_by_reason", "tickets_by_status"}
     assert set(stats["easypost"]) == {
         "trackers_total", "events_total", "events_delivered", "events_pending", "trackers_by_status"
