@@ -8,7 +8,7 @@ from orderloop.environment import configure_environment
 
 configure_environment()
 
-from pipelines.assets.actions import label_bookings  # noqa: E402
+from pipelines.assets.actions import label_bookings, stock_pushes  # noqa: E402
 from pipelines.assets.ingestion import INGESTION_ASSETS  # noqa: E402
 from pipelines.assets.order_files import order_file_lines  # noqa: E402
 from pipelines.assets.publication import published_marts  # noqa: E402
@@ -21,7 +21,6 @@ from pipelines.assets.transformation import (  # noqa: E402
     loaded_source_table_specs,
 )
 from pipelines.assets.validation import order_contact_checks  # noqa: E402
-from pipelines.checks import freshness_sensor, source_freshness_checks  # noqa: E402
 from pipelines.jobs import act_and_publish_job, full_pass_job, ingest_job  # noqa: E402
 from pipelines.resources import build_resources  # noqa: E402
 from pipelines.schedules import ingest_schedule, nightly_full_refresh_schedule  # noqa: E402
@@ -39,12 +38,12 @@ defs = Definitions(
         order_routing,
         dbt_before_actions,
         label_bookings,
+        stock_pushes,
         dbt_after_actions,
         published_marts,
     ],
     jobs=[ingest_job, act_and_publish_job, full_pass_job],
     schedules=[ingest_schedule, nightly_full_refresh_schedule],
-    asset_checks=source_freshness_checks,
-    sensors=[label_booking_sensor, freshness_sensor],
+    sensors=[label_booking_sensor],
     resources=build_resources(),
 )

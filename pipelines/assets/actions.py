@@ -3,13 +3,20 @@
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from connectors.click_and_drop import ClickAndDropClient
+from connectors.shopify.inventory import ShopifyInventory
+from connectors.woocommerce.products import WooCommerceProducts
 from pipelines.actions.label_booking import book_labels
 from pipelines.actions.ledger import LabelBookingLedger
+from pipelines.actions.stock_channels import ShopifyStock, WooCommerceStock
+from pipelines.actions.stock_ledger import StockPushLedger
+from pipelines.actions.stock_sync import sync_stock
 from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.resources import WarehouseResource
 
 LABEL_BOOKINGS_KEY = AssetKey(["actions", "label_bookings"])
 LABEL_BOOKING_QUEUE_KEY = AssetKey(["marts", "label_booking_queue"])
+STOCK_PUSHES_KEY = AssetKey(["actions", "stock_pushes"])
+STOCK_SYNC_QUEUE_KEY = AssetKey(["marts", "stock_sync_queue"])
 
 
 @asset(
@@ -40,5 +47,37 @@ def label_bookings(context: AssetExecutionContext, warehouse: WarehouseResource)
             "skipped_already_rejected": summary.skipped_already_rejected,
             "ledger_booked_total": totals.get("booked", 0),
             "ledger_failed_total": totals.get("failed", 0),
+        }
+    )
+
+
+@asset(
+    key=STOCK_PUSHES_KEY,
+    deps=[STOCK_SYNC_QUEUE_KEY],
+    group_name="actions",
+    kinds={"python", "duckdb"},
+    pool=WRITER_POOL,
+    description="Available-to-sell pushed to Shopify (per location) and WooCommerce when it changed.",
+)
+def stock_pushes(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    channels = {
+        "shopify": ShopifyStock(ShopifyInventory.from_config()),
+        "woocommerce": WooCommerceStock(WooCommerceProducts.from_config()),
+    }
+    with warehouse.connect() as conn:
+        ledger = StockPushLedger(conn)
+        cursor = conn.execute("select * from marts.stock_sync_queue order by channel, sku, location")
+        columns = [column[0] for column in cursor.description]
+        queue = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        summary = sync_stock(queue, ledger, channels)
+    for skipped in summary.skipped[:20]:
+        context.log.warning(f"stock push skipped: {skipped}")
+    return MaterializeResult(
+        metadata={
+            "queued": len(queue),
+            "pushed": summary.pushed,
+            "unchanged": summary.unchanged,
+            "already_applied": summary.already_applied,
+            "skipped": len(summary.skipped),
         }
     )

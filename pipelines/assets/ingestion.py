@@ -19,6 +19,7 @@ from connectors.warehouse_feeds import warehouse_feeds_source
 from connectors.woocommerce import woocommerce_source
 from connectors.zendesk import zendesk_source
 from orderloop.paths import DataPaths, data_paths
+from pipelines.checks import SOURCE_FRESHNESS
 
 WRITER_POOL = "duckdb"
 # Sources are instantiated at import time only to describe their assets; credentials are
@@ -35,6 +36,7 @@ class SourceTableTranslator(DagsterDltTranslator):
             key=AssetKey([data.resource.source_name, data.resource.name]),
             deps=[],
             group_name="ingestion",
+            freshness_policy=SOURCE_FRESHNESS,
         )
 
 

@@ -12,6 +12,7 @@ from connectors.destination import load_pending_packages, warehouse_pipeline
 from connectors.order_files import ImportTally, load_mapping, order_files_source
 from orderloop.paths import data_paths
 from pipelines.assets.ingestion import WRITER_POOL
+from pipelines.checks import SOURCE_FRESHNESS
 
 MAPPING_FILE = "mapping.yaml"
 
@@ -19,6 +20,7 @@ MAPPING_FILE = "mapping.yaml"
 @asset(
     key=AssetKey(["order_files", "order_lines"]),
     group_name="ingestion",
+    freshness_policy=SOURCE_FRESHNESS,
     kinds={"dlt", "duckdb"},
     pool=WRITER_POOL,
     description="Order lines from CSV exports in data/landing/orders/<name>/; failing rows go to quarantine.",

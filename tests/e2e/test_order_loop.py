@@ -107,7 +107,10 @@ def test_sla_columns_are_filled(looped_world):
 
 def test_a_second_run_changes_nothing(looped_world):
     paths, _ = looped_world
-    tables = ["marts.fct_orders", "marts.fct_order_events", "actions.label_bookings", "raw_shopify.orders"]
+    tables = [
+        "marts.fct_orders", "marts.fct_order_events", "actions.label_bookings", "actions.stock_pushes",
+        "raw_shopify.orders",
+    ]
     counts = {t: _scalar(paths.warehouse, f"select count(*) from {t}") for t in tables}
     bookings = world_stats(paths.sandbox)["click_and_drop"]
 
@@ -392,3 +395,26 @@ def test_dbt_docs_generate_describes_every_mart_column(looped_world, tmp_path):
         described = {name.lower() for name, column in node["columns"].items() if column.get("description")}
         undocumented += [f"{node['name']}.{c}" for c in built if c.lower() not in described]
     assert undocumented == []
+
+
+def test_the_pass_publishes_available_stock_to_both_channels_once(looped_world):
+    """After a pass, each channel shows what stock_sync_queue says for every SKU it sells,
+    and the second pass (test_a_second_run_changes_nothing ran it) pushed nothing again."""
+    paths, _ = looped_world
+    with duckdb.connect(str(paths.warehouse), read_only=True) as conn:
+        queue = conn.execute(
+            "select channel, sku, coalesce(location, 'all'), quantity from marts.stock_sync_queue"
+        ).fetchall()
+        wanted = {(c, s, loc): q for c, s, loc, q in queue}
+        pushed = conn.execute("select count(*) from actions.stock_pushes where status = 'done'").fetchone()[0]
+    shown = world_stats(paths.sandbox)["channel_stock"]
+    shopify = {
+        ("shopify", sku, loc): q
+        for sku, locs in shown["shopify"]["available"].items()
+        for loc, q in locs.items()
+    }
+    woo = {("woocommerce", sku, "all"): q for sku, q in shown["woocommerce"]["stock_quantity"].items()}
+    assert shopify and woo
+    for key, quantity in {**shopify, **woo}.items():
+        assert wanted[key] == quantity, key
+    assert shown["shopify"]["pushes"] + shown["woocommerce"]["pushes"] <= pushed

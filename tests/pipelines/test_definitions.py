@@ -53,17 +53,18 @@ def test_lineage_runs_from_sources_through_actions_to_publication():
 
 
 def test_every_executable_asset_writes_through_the_one_duckdb_pool():
-    # Freshness checks only read Dagster's own records, so they are not writers.
-    executable = [a for a in defs.resolve_asset_graph().assets_defs if a.is_executable and a.keys]
-    assert len(executable) == 17
+    executable = [a for a in defs.resolve_asset_graph().assets_defs if a.is_executable]
+    assert len(executable) == 18
     for assets_def in executable:
         assert assets_def.node_def.pool == "duckdb", assets_def.keys
 
 
-def test_sources_have_freshness_checks_and_dbt_tests_are_asset_checks():
+def test_sources_have_freshness_policies_and_dbt_tests_are_asset_checks():
+    from pipelines.checks import SOURCE_FRESHNESS
+
     graph = defs.resolve_asset_graph()
+    for source in (["shopify", "orders"], ["woocommerce", "orders"], ["stripe", "events"],
+                   ["zendesk", "tickets"], ["order_files", "order_lines"]):
+        assert graph.get(AssetKey(source)).freshness_policy == SOURCE_FRESHNESS, source
     checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
-    checked_sources = {asset for asset, name in checks if name == "freshness_check"}
-    assert {"shopify/orders", "woocommerce/orders", "stripe/events", "zendesk/tickets"} <= checked_sources
     assert ("marts/fct_orders", "unique_fct_orders_order_id") in checks
-    assert defs.resolve_sensor_def("source_freshness_sensor") is not None

@@ -1,0 +1,89 @@
+"""Publish each channel's available-to-sell (``stock_sync_queue``) when it changes.
+
+For each queued quantity that differs from what orderloop last pushed: write ``pending``,
+read what the channel shows, and set the new quantity unless the channel already shows it
+(a write that landed before a crash is never repeated). Shopify's write is a
+compare-and-set against the value just read, so a person's change in between is not
+overwritten: that push is skipped with the reason and retried on the next pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from pipelines.actions.stock_ledger import ALL_LOCATIONS, StockPushLedger, stock_push_key
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a channel shows for a SKU at a location. known: the channel has the SKU there;
+    quantity: None when the channel does not track its stock yet."""
+
+    known: bool
+    quantity: int | None = None
+
+
+class ChannelStock(Protocol):
+    """One channel's stock: read what it shows, set a new quantity."""
+
+    def current(self, sku: str, location: str) -> Shown: ...
+
+    def set(self, sku: str, location: str, quantity: int, shown: Shown, reference: str) -> str | None:
+        """Set the quantity (compare-and-set against ``shown`` where the channel can); None
+        when applied, else why not."""
+
+
+@dataclass
+class SyncSummary:
+    """What one pass of the action did."""
+
+    pushed: int = 0
+    unchanged: int = 0
+    already_applied: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def sync_stock(
+    queue: Iterable[Mapping[str, Any]],
+    ledger: StockPushLedger,
+    channels: Mapping[str, ChannelStock],
+    now: Callable[[], datetime] = _utc_now,
+) -> SyncSummary:
+    """Push every changed quantity once; safe to call any number of times."""
+    summary = SyncSummary()
+    for row in queue:
+        channel = channels.get(row["channel"])
+        if channel is None:
+            continue
+        sku, location, target = row["sku"], row["location"] or ALL_LOCATIONS, int(row["quantity"])
+        last = ledger.last_pushed(row["channel"], sku, location)
+        if last == target:
+            summary.unchanged += 1
+            continue
+        key = stock_push_key(row["channel"], sku, location, last, target)
+        ledger.record_pending(key, row["channel"], sku, location, last, target, now())
+        shown = channel.current(sku, location)
+        if not shown.known:
+            ledger.record_skipped(key, now(), "the channel does not know this SKU or location")
+            summary.skipped.append(f"{row['channel']} {sku} at {location}: unknown to the channel")
+            continue
+        if shown.quantity == target:
+            # Set by an earlier attempt that crashed before recording it, or already right.
+            ledger.record_done(key, now(), "already showing the target")
+            summary.already_applied += 1
+            continue
+        refused = channel.set(sku, location, target, shown, reference=f"orderloop://stock/{key[:16]}")
+        if refused is None:
+            ledger.record_done(key, now(), f"set from {shown.quantity}")
+            summary.pushed += 1
+        else:
+            ledger.record_skipped(key, now(), refused)
+            summary.skipped.append(f"{row['channel']} {sku} at {location}: {refused}")
+    return summary
