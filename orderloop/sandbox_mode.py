@@ -20,6 +20,8 @@ SANDBOX_WOOCOMMERCE_SECRET = "cs_sandbox"
 SANDBOX_STRIPE_KEY = "sk_test_sandbox"
 SANDBOX_ZENDESK_EMAIL = "support@sandbox.example"
 SANDBOX_ZENDESK_TOKEN = "zd_sandbox_token"
+SANDBOX_POSTMARK_TOKEN = "pm_sandbox_server_token"
+SANDBOX_SENDER = "orders@sandbox.example"
 
 
 def sandbox_enabled() -> bool:
@@ -45,6 +47,9 @@ def sandbox_source_env(base_url: str) -> dict[str, str]:
         "SOURCES__ZENDESK__BASE_URL": base_url,
         "SOURCES__ZENDESK__EMAIL": SANDBOX_ZENDESK_EMAIL,
         "SOURCES__ZENDESK__API_TOKEN": SANDBOX_ZENDESK_TOKEN,
+        "SOURCES__POSTMARK__BASE_URL": f"{base_url}/postmark",
+        "SOURCES__POSTMARK__SERVER_TOKEN": SANDBOX_POSTMARK_TOKEN,
+        "SOURCES__POSTMARK__SENDER": SANDBOX_SENDER,
     }
 
 

@@ -8,7 +8,7 @@ from orderloop.environment import configure_environment
 
 configure_environment()
 
-from pipelines.assets.actions import label_bookings, stock_pushes  # noqa: E402
+from pipelines.assets.actions import customer_notifications, label_bookings, stock_pushes  # noqa: E402
 from pipelines.assets.ingestion import INGESTION_ASSETS  # noqa: E402
 from pipelines.assets.order_files import order_file_lines  # noqa: E402
 from pipelines.assets.publication import published_marts  # noqa: E402
@@ -39,6 +39,7 @@ defs = Definitions(
         dbt_before_actions,
         label_bookings,
         stock_pushes,
+        customer_notifications,
         dbt_after_actions,
         published_marts,
     ],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job
 
-from pipelines.assets.actions import label_bookings, stock_pushes
+from pipelines.assets.actions import customer_notifications, label_bookings, stock_pushes
 from pipelines.assets.ingestion import INGESTION_ASSETS
 from pipelines.assets.order_files import order_file_lines
 from pipelines.assets.publication import published_marts
@@ -22,7 +22,9 @@ INGESTION = AssetSelection.assets(
     order_routing,
     dbt_before_actions,
 )
-ACTIONS_AND_MARTS = AssetSelection.assets(label_bookings, stock_pushes, dbt_after_actions, published_marts)
+ACTIONS_AND_MARTS = AssetSelection.assets(
+    label_bookings, stock_pushes, customer_notifications, dbt_after_actions, published_marts
+)
 
 # The schedule runs this; a materialized queue then wakes the action sensor.
 ingest_job = define_asset_job(

@@ -3,10 +3,13 @@
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from connectors.click_and_drop import ClickAndDropClient
+from connectors.postmark import PostmarkClient
 from connectors.shopify.inventory import ShopifyInventory
 from connectors.woocommerce.products import WooCommerceProducts
 from pipelines.actions.label_booking import book_labels
 from pipelines.actions.ledger import LabelBookingLedger
+from pipelines.actions.notification_ledger import NotificationLedger
+from pipelines.actions.notifications import send_notifications
 from pipelines.actions.stock_channels import ShopifyStock, WooCommerceStock
 from pipelines.actions.stock_ledger import StockPushLedger
 from pipelines.actions.stock_sync import sync_stock
@@ -17,6 +20,8 @@ LABEL_BOOKINGS_KEY = AssetKey(["actions", "label_bookings"])
 LABEL_BOOKING_QUEUE_KEY = AssetKey(["marts", "label_booking_queue"])
 STOCK_PUSHES_KEY = AssetKey(["actions", "stock_pushes"])
 STOCK_SYNC_QUEUE_KEY = AssetKey(["marts", "stock_sync_queue"])
+NOTIFICATIONS_KEY = AssetKey(["actions", "notifications"])
+NOTIFICATION_QUEUE_KEY = AssetKey(["marts", "notification_queue"])
 
 
 @asset(
@@ -79,5 +84,31 @@ def stock_pushes(context: AssetExecutionContext, warehouse: WarehouseResource) -
             "unchanged": summary.unchanged,
             "already_applied": summary.already_applied,
             "skipped": len(summary.skipped),
+        }
+    )
+
+
+@asset(
+    key=NOTIFICATIONS_KEY,
+    deps=[NOTIFICATION_QUEUE_KEY],
+    group_name="actions",
+    kinds={"python", "duckdb"},
+    pool=WRITER_POOL,
+    description="Despatch and delivery emails sent through Postmark, each once per order.",
+)
+def customer_notifications(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    client = PostmarkClient.from_config()
+    with warehouse.connect() as conn:
+        ledger = NotificationLedger(conn)
+        cursor = conn.execute("select * from marts.notification_queue order by occurred_at, kind, order_id")
+        columns = [column[0] for column in cursor.description]
+        queue = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        summary = send_notifications(queue, ledger, client)
+    return MaterializeResult(
+        metadata={
+            "queued": len(queue),
+            "sent": summary.sent,
+            "already_sent": summary.already_sent,
+            "recovered_after_crash": summary.recovered,
         }
     )

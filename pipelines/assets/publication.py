@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
-from pipelines.assets.actions import label_bookings, stock_pushes
+from pipelines.assets.actions import customer_notifications, label_bookings, stock_pushes
 from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.assets.transformation import dbt_after_actions
 from pipelines.publishing import publish_marts
@@ -10,7 +10,7 @@ from pipelines.resources import WarehouseResource
 
 
 @asset(
-    deps=[dbt_after_actions, label_bookings, stock_pushes],
+    deps=[dbt_after_actions, label_bookings, stock_pushes, customer_notifications],
     group_name="publication",
     kinds={"duckdb"},
     pool=WRITER_POOL,

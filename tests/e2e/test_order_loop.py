@@ -109,7 +109,7 @@ def test_a_second_run_changes_nothing(looped_world):
     paths, _ = looped_world
     tables = [
         "marts.fct_orders", "marts.fct_order_events", "actions.label_bookings", "actions.stock_pushes",
-        "raw_shopify.orders",
+        "actions.notifications", "raw_shopify.orders",
     ]
     counts = {t: _scalar(paths.warehouse, f"select count(*) from {t}") for t in tables}
     bookings = world_stats(paths.sandbox)["click_and_drop"]
@@ -418,3 +418,17 @@ def test_the_pass_publishes_available_stock_to_both_channels_once(looped_world):
     for key, quantity in {**shopify, **woo}.items():
         assert wanted[key] == quantity, key
     assert shown["shopify"]["pushes"] + shown["woocommerce"]["pushes"] <= pushed
+
+
+def test_every_due_notification_was_emailed_exactly_once(looped_world):
+    paths, _ = looped_world
+    due = _scalar(paths.warehouse, "select count(*) from marts.notification_queue")
+    assert due > 0, "the last two days of the world should have despatches and deliveries"
+    sent = world_stats(paths.sandbox)["postmark"]
+    assert sent["emails_sent"] == due
+    by_kind = dict(
+        duckdb.connect(str(paths.warehouse), read_only=True)
+        .execute("select kind, count(*) from marts.notification_queue group by kind")
+        .fetchall()
+    )
+    assert sent["emails_by_tag"] == by_kind

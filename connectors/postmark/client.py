@@ -1,0 +1,74 @@
+"""A small client for Postmark's email API: send one message, find one by its metadata.
+
+Postmark has no idempotency key, so a sender that crashed after sending but before
+recording it finds the message again by a metadata field it set (``orderloop_key``) before
+deciding to send once more.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dlt
+
+from connectors.http_errors import APIRefused, refusal_hook, retrying_session
+
+# Postmark allows metadata names of at most 20 characters.
+KEY_FIELD = "orderloop_key"
+
+
+class PostmarkError(APIRefused):
+    """Postmark refused a request (or kept failing after the retries)."""
+
+
+def _describe(body: Any) -> str | None:
+    """Postmark errors are ``{"ErrorCode": n, "Message": "..."}``."""
+    if isinstance(body, dict) and body.get("Message"):
+        return f"ErrorCode {body.get('ErrorCode')}: {body['Message']}"
+    return None
+
+
+class PostmarkClient:
+    """Sends through one Postmark server (its server token)."""
+
+    def __init__(
+        self, base_url: str, server_token: str, sender: str, request_timeout: float | None = None
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self.sender = sender
+        self._session = retrying_session("Postmark", PostmarkError, request_timeout)
+        self._session.headers.update(
+            {"X-Postmark-Server-Token": server_token, "Accept": "application/json"}
+        )
+        refused = refusal_hook("Postmark", PostmarkError, [server_token], _describe)
+        self._session.hooks["response"].append(refused)
+
+    @classmethod
+    def from_config(cls) -> PostmarkClient:
+        """``sources.postmark.base_url`` (https://api.postmarkapp.com), ``.server_token``, ``.sender``."""
+        return cls(
+            dlt.config.get("sources.postmark.base_url") or "https://api.postmarkapp.com",
+            dlt.secrets["sources.postmark.server_token"],
+            dlt.config["sources.postmark.sender"],
+            dlt.config.get("sources.postmark.request_timeout"),
+        )
+
+    def send(self, to: str, subject: str, text: str, tag: str, key: str) -> str:
+        """Send one message on the transactional stream; returns Postmark's MessageID."""
+        body = {
+            "From": self.sender,
+            "To": to,
+            "Subject": subject,
+            "TextBody": text,
+            "Tag": tag,
+            "MessageStream": "outbound",
+            "Metadata": {KEY_FIELD: key},
+        }
+        return str(self._session.post(f"{self._base}/email", json=body).json()["MessageID"])
+
+    def find(self, key: str) -> str | None:
+        """The MessageID of a message sent with this orderloop key, if any."""
+        params = {"count": 1, "offset": 0, f"metadata_{KEY_FIELD}": key}
+        found = self._session.get(f"{self._base}/messages/outbound", params=params).json()
+        messages = found.get("Messages") or []
+        return str(messages[0]["MessageID"]) if messages else None

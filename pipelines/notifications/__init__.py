@@ -1,0 +1,1 @@
+"""Customer notification templates and their rendering."""
