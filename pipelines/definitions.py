@@ -8,7 +8,12 @@ from orderloop.environment import configure_environment
 
 configure_environment()
 
-from pipelines.assets.actions import customer_notifications, label_bookings, stock_pushes  # noqa: E402
+from pipelines.assets.actions import (  # noqa: E402
+    cancellation_refunds,
+    customer_notifications,
+    label_bookings,
+    stock_pushes,
+)
 from pipelines.assets.ingestion import INGESTION_ASSETS  # noqa: E402
 from pipelines.assets.order_files import order_file_lines  # noqa: E402
 from pipelines.assets.publication import published_marts  # noqa: E402
@@ -40,6 +45,7 @@ defs = Definitions(
         label_bookings,
         stock_pushes,
         customer_notifications,
+        cancellation_refunds,
         dbt_after_actions,
         published_marts,
     ],

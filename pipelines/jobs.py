@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job
 
-from pipelines.assets.actions import customer_notifications, label_bookings, stock_pushes
+from pipelines.assets.actions import (
+    cancellation_refunds,
+    customer_notifications,
+    label_bookings,
+    stock_pushes,
+)
 from pipelines.assets.ingestion import INGESTION_ASSETS
 from pipelines.assets.order_files import order_file_lines
 from pipelines.assets.publication import published_marts
@@ -23,7 +28,12 @@ INGESTION = AssetSelection.assets(
     dbt_before_actions,
 )
 ACTIONS_AND_MARTS = AssetSelection.assets(
-    label_bookings, stock_pushes, customer_notifications, dbt_after_actions, published_marts
+    label_bookings,
+    stock_pushes,
+    customer_notifications,
+    cancellation_refunds,
+    dbt_after_actions,
+    published_marts,
 )
 
 # The schedule runs this; a materialized queue then wakes the action sensor.

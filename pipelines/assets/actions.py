@@ -5,11 +5,14 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 from connectors.click_and_drop import ClickAndDropClient
 from connectors.postmark import PostmarkClient
 from connectors.shopify.inventory import ShopifyInventory
+from connectors.stripe.refunds import StripeRefunds
 from connectors.woocommerce.products import WooCommerceProducts
 from pipelines.actions.label_booking import book_labels
 from pipelines.actions.ledger import LabelBookingLedger
 from pipelines.actions.notification_ledger import NotificationLedger
 from pipelines.actions.notifications import send_notifications
+from pipelines.actions.refund_ledger import RefundLedger
+from pipelines.actions.refunds import refund_cancelled_orders
 from pipelines.actions.stock_channels import ShopifyStock, WooCommerceStock
 from pipelines.actions.stock_ledger import StockPushLedger
 from pipelines.actions.stock_sync import sync_stock
@@ -22,6 +25,8 @@ STOCK_PUSHES_KEY = AssetKey(["actions", "stock_pushes"])
 STOCK_SYNC_QUEUE_KEY = AssetKey(["marts", "stock_sync_queue"])
 NOTIFICATIONS_KEY = AssetKey(["actions", "notifications"])
 NOTIFICATION_QUEUE_KEY = AssetKey(["marts", "notification_queue"])
+REFUNDS_KEY = AssetKey(["actions", "refunds"])
+REFUND_QUEUE_KEY = AssetKey(["marts", "refund_queue"])
 
 
 @asset(
@@ -110,5 +115,34 @@ def customer_notifications(context: AssetExecutionContext, warehouse: WarehouseR
             "sent": summary.sent,
             "already_sent": summary.already_sent,
             "recovered_after_crash": summary.recovered,
+        }
+    )
+
+
+@asset(
+    key=REFUNDS_KEY,
+    deps=[REFUND_QUEUE_KEY],
+    group_name="actions",
+    kinds={"python", "duckdb"},
+    pool=WRITER_POOL,
+    description="Stripe refunds for cancelled orders, each requested once with an Idempotency-Key.",
+)
+def cancellation_refunds(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    stripe = StripeRefunds.from_config()
+    with warehouse.connect() as conn:
+        ledger = RefundLedger(conn)
+        cursor = conn.execute("select * from marts.refund_queue order by cancelled_at, order_id")
+        columns = [column[0] for column in cursor.description]
+        queue = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        summary = refund_cancelled_orders(queue, ledger, stripe)
+    for failure in summary.failures:
+        context.log.warning(f"refund refused: {failure}")
+    return MaterializeResult(
+        metadata={
+            "queued": len(queue),
+            "refunded": summary.refunded,
+            "replayed": summary.replayed,
+            "already_done": summary.already_done,
+            "refused": len(summary.failures),
         }
     )

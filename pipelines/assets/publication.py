@@ -2,7 +2,12 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
-from pipelines.assets.actions import customer_notifications, label_bookings, stock_pushes
+from pipelines.assets.actions import (
+    cancellation_refunds,
+    customer_notifications,
+    label_bookings,
+    stock_pushes,
+)
 from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.assets.transformation import dbt_after_actions
 from pipelines.publishing import publish_marts
@@ -10,7 +15,7 @@ from pipelines.resources import WarehouseResource
 
 
 @asset(
-    deps=[dbt_after_actions, label_bookings, stock_pushes, customer_notifications],
+    deps=[dbt_after_actions, label_bookings, stock_pushes, customer_notifications, cancellation_refunds],
     group_name="publication",
     kinds={"duckdb"},
     pool=WRITER_POOL,

@@ -432,3 +432,17 @@ def test_every_due_notification_was_emailed_exactly_once(looped_world):
         .fetchall()
     )
     assert sent["emails_by_tag"] == by_kind
+
+
+def test_every_owed_refund_was_requested_once(looped_world):
+    """Cancelled orders with a captured, unrefunded payment get one Stripe refund each (the
+    sandbox's merchant voids or refunds its own cancellations, so usually none are owed)."""
+    paths, _ = looped_world
+    unrequested = _scalar(
+        paths.warehouse,
+        "select count(*) from marts.refund_queue as q where not exists (select 1 from actions.refunds as r"
+        " where r.order_id = q.order_id and r.status = 'refunded')",
+    )
+    assert unrequested == 0
+    requested = _scalar(paths.warehouse, "select count(*) from actions.refunds where status = 'refunded'")
+    assert requested == world_stats(paths.sandbox)["stripe_refunds"]["refunds_created"]

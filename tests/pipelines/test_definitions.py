@@ -54,7 +54,7 @@ def test_lineage_runs_from_sources_through_actions_to_publication():
 
 def test_every_executable_asset_writes_through_the_one_duckdb_pool():
     executable = [a for a in defs.resolve_asset_graph().assets_defs if a.is_executable]
-    assert len(executable) == 19
+    assert len(executable) == 20
     for assets_def in executable:
         assert assets_def.node_def.pool == "duckdb", assets_def.keys
 
