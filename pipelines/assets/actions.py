@@ -1,5 +1,7 @@
 """Reverse-ETL actions as assets: each materialization is one pass over its queue."""
 
+from typing import Any
+
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from connectors.click_and_drop import ClickAndDropClient
@@ -18,6 +20,14 @@ from pipelines.actions.stock_ledger import StockPushLedger
 from pipelines.actions.stock_sync import sync_stock
 from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.resources import WarehouseResource
+
+
+def read_queue(conn: Any, queue: str, order_by: str) -> list[dict[str, Any]]:
+    """All rows of an action queue mart, as dicts, in a stable order."""
+    cursor = conn.execute(f"select * from marts.{queue} order by {order_by}")
+    columns = [column[0] for column in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
 
 LABEL_BOOKINGS_KEY = AssetKey(["actions", "label_bookings"])
 LABEL_BOOKING_QUEUE_KEY = AssetKey(["marts", "label_booking_queue"])
@@ -41,9 +51,7 @@ def label_bookings(context: AssetExecutionContext, warehouse: WarehouseResource)
     client = ClickAndDropClient.from_config()
     with warehouse.connect() as conn:
         ledger = LabelBookingLedger(conn)
-        cursor = conn.execute("select * from marts.label_booking_queue order by placed_at, order_id")
-        columns = [column[0] for column in cursor.description]
-        queue = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        queue = read_queue(conn, "label_booking_queue", "placed_at, order_id")
         summary = book_labels(queue, ledger, client)
         totals = ledger.counts()
     for rejection in summary.rejections:
@@ -76,9 +84,7 @@ def stock_pushes(context: AssetExecutionContext, warehouse: WarehouseResource) -
     }
     with warehouse.connect() as conn:
         ledger = StockPushLedger(conn)
-        cursor = conn.execute("select * from marts.stock_sync_queue order by channel, sku, location")
-        columns = [column[0] for column in cursor.description]
-        queue = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        queue = read_queue(conn, "stock_sync_queue", "channel, sku, location")
         summary = sync_stock(queue, ledger, channels)
     for skipped in summary.skipped[:20]:
         context.log.warning(f"stock push skipped: {skipped}")
@@ -105,9 +111,7 @@ def customer_notifications(context: AssetExecutionContext, warehouse: WarehouseR
     client = PostmarkClient.from_config()
     with warehouse.connect() as conn:
         ledger = NotificationLedger(conn)
-        cursor = conn.execute("select * from marts.notification_queue order by occurred_at, kind, order_id")
-        columns = [column[0] for column in cursor.description]
-        queue = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        queue = read_queue(conn, "notification_queue", "occurred_at, kind, order_id")
         summary = send_notifications(queue, ledger, client)
     return MaterializeResult(
         metadata={
@@ -131,9 +135,7 @@ def cancellation_refunds(context: AssetExecutionContext, warehouse: WarehouseRes
     stripe = StripeRefunds.from_config()
     with warehouse.connect() as conn:
         ledger = RefundLedger(conn)
-        cursor = conn.execute("select * from marts.refund_queue order by cancelled_at, order_id")
-        columns = [column[0] for column in cursor.description]
-        queue = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        queue = read_queue(conn, "refund_queue", "cancelled_at, order_id")
         summary = refund_cancelled_orders(queue, ledger, stripe)
     for failure in summary.failures:
         context.log.warning(f"refund refused: {failure}")
