@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import dlt
+import requests
 
 from connectors.http_errors import APIRefused, refusal_hook, retrying_session
 
@@ -36,12 +37,15 @@ class PostmarkClient:
     ) -> None:
         self._base = base_url.rstrip("/")
         self.sender = sender
+        # Searches are retried; sends are not, since Postmark has no idempotency key: a send
+        # whose answer was lost is found by its metadata on the next pass instead of resent.
         self._session = retrying_session("Postmark", PostmarkError, request_timeout)
-        self._session.headers.update(
-            {"X-Postmark-Server-Token": server_token, "Accept": "application/json"}
-        )
+        self._send_session = requests.Session()
+        self._timeout = request_timeout or 60
         refused = refusal_hook("Postmark", PostmarkError, [server_token], _describe)
-        self._session.hooks["response"].append(refused)
+        for session in (self._session, self._send_session):
+            session.headers.update({"X-Postmark-Server-Token": server_token, "Accept": "application/json"})
+            session.hooks["response"].append(refused)
 
     @classmethod
     def from_config(cls) -> PostmarkClient:
@@ -64,7 +68,12 @@ class PostmarkClient:
             "MessageStream": "outbound",
             "Metadata": {KEY_FIELD: key},
         }
-        return str(self._session.post(f"{self._base}/email", json=body).json()["MessageID"])
+        url = f"{self._base}/email"
+        try:
+            response = self._send_session.post(url, json=body, timeout=self._timeout)
+        except requests.RequestException as error:
+            raise PostmarkError(f"Postmark API did not answer POST {url}: {type(error).__name__}") from error
+        return str(response.json()["MessageID"])
 
     def find(self, key: str) -> str | None:
         """The MessageID of a message sent with this orderloop key, if any."""

@@ -19,7 +19,7 @@ query Locations { locations(first: 50) { nodes { id name } } }
 """
 
 ITEM_QUERY = """
-query Item($query: String!) { inventoryItems(first: 1, query: $query) { nodes { id sku } } }
+query Item($query: String!) { inventoryItems(first: 5, query: $query) { nodes { id sku } } }
 """
 
 LEVEL_QUERY = """
@@ -70,20 +70,22 @@ class ShopifyInventory:
         return cls(client, dlt.config.get("sources.shopify.locations") or None)
 
     def location_id(self, warehouse_id: str) -> str | None:
-        """The location configured for a warehouse, else the one whose name starts with its id."""
+        """The location configured for a warehouse (``sources.shopify.locations``), else the
+        one named like it ("leeds" → "Leeds" or "Leeds Warehouse")."""
         if warehouse_id in self._configured_locations:
             return self._configured_locations[warehouse_id]
         if self._locations is None:
             nodes = self._client.execute(LOCATIONS_QUERY, {})["locations"]["nodes"]
             self._locations = {node["name"].lower(): node["id"] for node in nodes}
-        return next(
-            (gid for name, gid in self._locations.items() if name.startswith(warehouse_id.lower())), None
-        )
+        wanted = {warehouse_id.lower(), f"{warehouse_id.lower()} warehouse"}
+        return next((gid for name, gid in self._locations.items() if name in wanted), None)
 
     def item_id(self, sku: str) -> str | None:
         if sku not in self._items:
-            nodes = self._client.execute(ITEM_QUERY, {"query": f"sku:{sku}"})["inventoryItems"]["nodes"]
-            self._items[sku] = nodes[0]["id"] if nodes else None
+            # Quoted so a SKU with spaces is one term; only an exact match counts.
+            query = {"query": f'sku:"{sku}"'}
+            nodes = self._client.execute(ITEM_QUERY, query)["inventoryItems"]["nodes"]
+            self._items[sku] = next((node["id"] for node in nodes if node.get("sku") == sku), None)
         return self._items[sku]
 
     def available(self, item_id: str, location_id: str) -> int:

@@ -8,11 +8,11 @@ record it instead of sending again; otherwise write pending, send, record sent.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.postmark import PostmarkClient
+from connectors.postmark import PostmarkClient, PostmarkError
 from pipelines.actions.notification_ledger import NotificationLedger, notification_key
 from pipelines.notifications.rendering import render
 
@@ -22,6 +22,7 @@ class NotificationSummary:
     sent: int = 0
     already_sent: int = 0
     recovered: int = 0
+    failures: list[str] = field(default_factory=list)
 
 
 def _utc_now() -> datetime:
@@ -51,7 +52,13 @@ def send_notifications(
         else:
             ledger.record_pending(key, row["kind"], row["order_id"], row["email"], now())
         subject, text = render(row["kind"], dict(row))
-        message_id = client.send(row["email"], subject, text, tag=row["kind"], key=key)
+        try:
+            message_id = client.send(row["email"], subject, text, tag=row["kind"], key=key)
+        except PostmarkError as error:
+            # Left pending: the next pass looks it up before trying again. One bad address
+            # must not hold back everyone else's notices.
+            summary.failures.append(f"{row['kind']} for {row['order_name']}: {error}")
+            continue
         ledger.record_sent(key, now(), message_id)
         summary.sent += 1
     return summary

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from requests import HTTPError
+
 from pipelines.actions.stock_ledger import ALL_LOCATIONS, StockPushLedger, stock_push_key
 
 
@@ -69,21 +71,42 @@ def sync_stock(
             continue
         key = stock_push_key(row["channel"], sku, location, last, target)
         ledger.record_pending(key, row["channel"], sku, location, last, target, now())
-        shown = channel.current(sku, location)
-        if not shown.known:
-            ledger.record_skipped(key, now(), "the channel does not know this SKU or location")
-            summary.skipped.append(f"{row['channel']} {sku} at {location}: unknown to the channel")
-            continue
-        if shown.quantity == target:
-            # Set by an earlier attempt that crashed before recording it, or already right.
-            ledger.record_done(key, now(), "already showing the target")
-            summary.already_applied += 1
-            continue
-        refused = channel.set(sku, location, target, shown, reference=f"orderloop://stock/{key[:16]}")
-        if refused is None:
-            ledger.record_done(key, now(), f"set from {shown.quantity}")
-            summary.pushed += 1
-        else:
-            ledger.record_skipped(key, now(), refused)
-            summary.skipped.append(f"{row['channel']} {sku} at {location}: {refused}")
+        where = f"{row['channel']} {sku} at {location}"
+        try:
+            summary.pushed += _push(channel, ledger, key, where, sku, location, target, now, summary)
+        except HTTPError as error:
+            # The channel refused this one push; the others still go, this one next pass.
+            ledger.record_skipped(key, now(), str(error))
+            summary.skipped.append(f"{where}: {error}")
     return summary
+
+
+def _push(
+    channel: ChannelStock,
+    ledger: StockPushLedger,
+    key: str,
+    where: str,
+    sku: str,
+    location: str,
+    target: int,
+    now: Callable[[], datetime],
+    summary: SyncSummary,
+) -> int:
+    """Read, then set if needed; 1 when a write was made."""
+    shown = channel.current(sku, location)
+    if not shown.known:
+        ledger.record_skipped(key, now(), "the channel does not know this SKU or location")
+        summary.skipped.append(f"{where}: unknown to the channel")
+        return 0
+    if shown.quantity == target:
+        # Set by an earlier attempt that crashed before recording it, or already right.
+        ledger.record_done(key, now(), "already showing the target")
+        summary.already_applied += 1
+        return 0
+    refused = channel.set(sku, location, target, shown, reference=f"orderloop://stock/{key[:16]}")
+    if refused is not None:
+        ledger.record_skipped(key, now(), refused)
+        summary.skipped.append(f"{where}: {refused}")
+        return 0
+    ledger.record_done(key, now(), f"set from {shown.quantity}")
+    return 1

@@ -113,12 +113,15 @@ def customer_notifications(context: AssetExecutionContext, warehouse: WarehouseR
         ledger = NotificationLedger(conn)
         queue = read_queue(conn, "notification_queue", "occurred_at, kind, order_id")
         summary = send_notifications(queue, ledger, client)
+    for failure in summary.failures[:20]:
+        context.log.warning(f"notification not sent: {failure}")
     return MaterializeResult(
         metadata={
             "queued": len(queue),
             "sent": summary.sent,
             "already_sent": summary.already_sent,
             "recovered_after_crash": summary.recovered,
+            "failed": len(summary.failures),
         }
     )
 

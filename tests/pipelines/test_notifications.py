@@ -75,3 +75,11 @@ def test_the_despatch_email_carries_the_tracking_link():
     subject, text = render("despatched", DUE[0])
     assert subject == "Your order #1001 is on its way"
     assert "https://www.royalmail.com/track-your-item#/tracking-results/RM123456785GB" in text
+
+
+def test_a_refused_address_does_not_hold_back_the_others(world, client, ledger):
+    broken = {**DUE[0], "order_id": "gid://shopify/Order/2", "order_name": "#1002", "email": "not-an-address"}
+    summary = send_notifications([broken, DUE[1]], ledger, client)
+    assert summary.sent == 1 and "#1002" in summary.failures[0]
+    assert _sent(world)["emails_sent"] == 1
+    assert ledger.status(notification_key(broken["kind"], broken["order_id"])) == "pending"

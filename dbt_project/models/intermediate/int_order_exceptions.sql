@@ -165,10 +165,12 @@ select
     unioned.opened_at,
     case
         when cancelled_first then orders.cancelled_at
+        when shipped_first then orders.despatched_at
         else unioned.cleared_at
     end as resolved_at,
     case
         when cancelled_first then 'order_cancelled'
+        when shipped_first then 'order_shipped'
         when unioned.cleared_at is not null then 'condition_cleared'
     end as resolution
 from (
@@ -177,7 +179,11 @@ from (
         unioned.*,
         orders.cancelled_at is not null
             and orders.cancelled_at >= unioned.opened_at
-            and (unioned.cleared_at is null or orders.cancelled_at < unioned.cleared_at) as cancelled_first
+            and (unioned.cleared_at is null or orders.cancelled_at < unioned.cleared_at) as cancelled_first,
+        -- A contact problem on an order that left anyway (shipped by hand) has nothing left to act on.
+        unioned.reason in ('address_invalid', 'phone_invalid')
+            and orders.despatched_at >= unioned.opened_at
+            and (unioned.cleared_at is null or orders.despatched_at < unioned.cleared_at) as shipped_first
     from unioned
     inner join orders on orders.order_id = unioned.order_id
 ) as unioned

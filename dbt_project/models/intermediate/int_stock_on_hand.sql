@@ -1,41 +1,51 @@
-{#- What each warehouse holds now: its latest stock count per SKU, less the units of orders
-    it despatched after that count (counts arrive once a day, parcels leave all day). -#}
+{#- What each warehouse holds now and is free to promise: its latest count per SKU and
+    location, less the units of orders that left the shelf since (despatched after the
+    count) or are packed and waiting for collection (packed orders no longer reserve stock,
+    so the units come off here instead). An order split across warehouses is taken off at
+    each warehouse that reports it, since the feeds do not say which lines went where. -#}
 {{ config(tags=['python_input']) }}
 
 with counts as (
-    select * from {{ ref('stg_warehouse_feeds__stock_counts') }}
-),
-
-latest_count as (
-    select warehouse_id, max(counted_at) as counted_at from counts group by warehouse_id
+    select
+        warehouse_id,
+        sku,
+        location,
+        on_hand,
+        counted_at,
+        row_number() over (
+            partition by warehouse_id, sku, location order by counted_at desc
+        ) as recency
+    from {{ ref('stg_warehouse_feeds__stock_counts') }}
 ),
 
 latest as (
-    select counts.warehouse_id, counts.sku, sum(counts.on_hand) as counted_on_hand, latest_count.counted_at
+    select warehouse_id, sku, sum(on_hand) as counted_on_hand, min(counted_at) as counted_at
     from counts
-    inner join latest_count
-        on latest_count.warehouse_id = counts.warehouse_id
-        and latest_count.counted_at = counts.counted_at
-    group by counts.warehouse_id, counts.sku, latest_count.counted_at
+    where recency = 1
+    group by warehouse_id, sku
 ),
 
-despatches as (
-    select warehouse_id, order_reference, min(occurred_at) as despatched_at
+handled as (
+    select
+        warehouse_id,
+        order_reference,
+        min(case when event_type = 'despatched' then occurred_at end) as despatched_at,
+        min(case when event_type = 'packed' then occurred_at end) as packed_at
     from {{ ref('stg_warehouse_feeds__fulfilment_events') }}
-    where event_type = 'despatched'
+    where event_type in ('packed', 'despatched')
     group by warehouse_id, order_reference
 ),
 
-left_since_count as (
+off_the_shelf as (
     select latest.warehouse_id, lines.sku, sum(lines.quantity) as units
-    from despatches
-    inner join latest_count on latest_count.warehouse_id = despatches.warehouse_id
-    inner join {{ ref('int_orders_unioned') }} as orders on orders.order_name = despatches.order_reference
+    from handled
+    inner join {{ ref('int_orders_unioned') }} as orders on orders.order_name = handled.order_reference
     inner join {{ ref('int_order_lines_unioned') }} as lines on lines.order_id = orders.order_id
     inner join latest
-        on latest.warehouse_id = despatches.warehouse_id
+        on latest.warehouse_id = handled.warehouse_id
         and latest.sku = lines.sku
-    where despatches.despatched_at > latest_count.counted_at
+    where handled.despatched_at > latest.counted_at
+        or (handled.despatched_at is null and handled.packed_at is not null)
     group by latest.warehouse_id, lines.sku
 )
 
@@ -44,13 +54,13 @@ select
     latest.sku,
     latest.counted_at,
     cast(latest.counted_on_hand as {{ dbt.type_bigint() }}) as counted_on_hand,
-    cast(coalesce(left_since_count.units, 0) as {{ dbt.type_bigint() }}) as units_left_since_count,
+    cast(coalesce(off_the_shelf.units, 0) as {{ dbt.type_bigint() }}) as units_left_since_count,
     cast(case
-        when latest.counted_on_hand - coalesce(left_since_count.units, 0) > 0
-            then latest.counted_on_hand - coalesce(left_since_count.units, 0)
+        when latest.counted_on_hand - coalesce(off_the_shelf.units, 0) > 0
+            then latest.counted_on_hand - coalesce(off_the_shelf.units, 0)
         else 0
     end as {{ dbt.type_bigint() }}) as on_hand
 from latest
-left join left_since_count
-    on left_since_count.warehouse_id = latest.warehouse_id
-    and left_since_count.sku = latest.sku
+left join off_the_shelf
+    on off_the_shelf.warehouse_id = latest.warehouse_id
+    and off_the_shelf.sku = latest.sku

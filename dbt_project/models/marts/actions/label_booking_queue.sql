@@ -12,14 +12,13 @@ with orders as (
 ),
 
 latest_contact_check as (
-    select order_id, is_address_valid from (
-        select
-            order_id,
-            is_address_valid,
-            row_number() over (partition by order_id order by order_updated_at desc) as recency
-        from {{ ref('stg_validation__order_contact_checks') }}
-    ) as ranked
-    where recency = 1
+    -- The check of the contact as it is now (its current fingerprint), not merely the
+    -- newest check: an address changed back to an earlier version keeps that version's verdict.
+    select contacts.order_id, checks.is_address_valid
+    from {{ ref('int_order_contacts_unioned') }} as contacts
+    inner join {{ ref('stg_validation__order_contact_checks') }} as checks
+        on checks.order_id = contacts.order_id
+        and checks.contact_fingerprint = contacts.contact_fingerprint
 ),
 
 routing as (

@@ -25,7 +25,11 @@ orders as (
         cast(exception_count as {{ dbt.type_float() }}) as exceptions,
         cast(customer_contacts as {{ dbt.type_float() }}) as contacts
     from {{ ref('fct_orders') }}
+    -- Only orders whose despatch deadline has passed: a recent order that has not left yet
+    -- has no cycle time, so counting it would flatter the after window.
     where cancelled_at is null
+        and status != 'cancelled'
+        and despatch_due_at < (select as_of_at from {{ ref('int_data_as_of') }})
 ),
 
 data_span as (

@@ -1,3 +1,4 @@
+{%- set despatched_rank = 60 -%}
 {#- One row per order: its milestones, canonical status, shipping and SLAs.
     Definitions (docs/warehouse.md): the SLA clock starts at payment authorisation, or at
     placement when paid at checkout; despatch is due at the warehouse's collection on the
@@ -13,6 +14,10 @@ milestones as (
 
 due as (
     select * from {{ ref('int_orders_despatch_due') }}
+),
+
+statuses as (
+    select status, lifecycle_rank from {{ ref('order_statuses') }}
 ),
 
 conflicts as (
@@ -71,6 +76,7 @@ joined as (
         milestones.refunded_at,
         milestones.returned_at,
         milestones.status,
+        statuses.lifecycle_rank as status_rank,
         orders.financial_status,
         orders.fulfillment_status,
         coalesce(milestones.tracking_number, latest_booking.tracking_number) as tracking_number,
@@ -98,6 +104,7 @@ joined as (
     left join conflicts on conflicts.order_id = orders.order_id
     left join exception_counts on exception_counts.order_id = orders.order_id
     left join allocations on allocations.order_id = orders.order_id
+    left join statuses on statuses.status = milestones.status
     left join backordered on backordered.order_id = orders.order_id
     cross join as_of
 )
@@ -139,13 +146,16 @@ select
     despatch_due_at,
     case
         when despatched_at is not null then despatched_at <= despatch_due_at
-        when cancelled_at is not null then null
+        when cancelled_at is not null or status = 'cancelled' then null
+        -- An order file can say an order left without saying when.
+        when status_rank >= {{ despatched_rank }} then null
         when as_of_at > despatch_due_at then false
     end as despatched_on_time,
     delivery_promised_by,
     case
         when delivered_at is not null then delivered_at <= delivery_promised_by
-        when cancelled_at is not null or status in ('returned_to_sender', 'returned') then null
+        when cancelled_at is not null or status in ('cancelled', 'returned_to_sender', 'returned', 'delivered')
+            then null
         when as_of_at > delivery_promised_by then false
     end as delivered_on_time,
     cast(manual_touches as {{ dbt.type_int() }}) as manual_touches,
