@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pytest
 from dlt.common import logger as dlt_logger
 
 
@@ -124,3 +125,34 @@ def assert_every_fault_retried(attempts: list[dict]) -> None:
     for refused, retry in zip(attempts, attempts[1:], strict=False):
         if refused["outcome"] == 429:
             assert retry["started"] - refused["ended"] >= 0.9, "Retry-After should be honoured"
+
+
+# An API that never answers, three ways: each source must fail naming itself and the request.
+OUTAGES = [
+    pytest.param({"fail_every": 1}, 503, id="down"),
+    pytest.param({"reset_every": 1}, "ConnectionError", id="resets"),
+    pytest.param({"stall_every": 1, "stall_seconds": 5}, "ReadTimeout", id="stalls"),
+]
+
+
+def fail_during_outage(monkeypatch, world, system: str, faults: dict, build_source: Callable[[], object]):
+    """Load ``system`` from a sandbox whose API never answers; dlt gives up after two quick
+    attempts (a stall outlasts RUNTIME__REQUEST_TIMEOUT, not 60 s). Returns the failure
+    message, what each attempt got, and the sandbox's URL."""
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    from connectors.destination import warehouse_pipeline
+    from orderloop.sandbox_mode import sources_pointing_at
+    from sandbox.faults import FaultConfig
+    from sandbox.server import SandboxServer
+
+    attempts = record_transport(monkeypatch)
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    monkeypatch.setenv("RUNTIME__REQUEST_TIMEOUT", "0.5")  # dlt's setting applies without request_timeout
+    outage = FaultConfig(systems=(system,), **faults)
+    with SandboxServer(world.sandbox, faults=outage) as server, sources_pointing_at(server.url):
+        pipeline = warehouse_pipeline(system, world.warehouse, world.dlt_pipelines)
+        with pytest.raises(PipelineStepFailed) as error:
+            pipeline.run(build_source())
+    return str(error.value), [a["outcome"] for a in attempts], server.url

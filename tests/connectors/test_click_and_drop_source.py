@@ -12,6 +12,7 @@ from connectors.click_and_drop.source import click_and_drop_source
 from connectors.destination import warehouse_pipeline
 from sandbox.request_log import requests_seen
 from sandbox.stats import world_stats
+from tests.connectors.support import OUTAGES, fail_during_outage
 
 
 def _shipments(paths) -> int:
@@ -88,31 +89,16 @@ def test_a_wrong_key_fails_naming_click_and_drop_and_the_request_but_not_the_key
     assert "cnd_not_the_key" not in message and SANDBOX_CLICK_AND_DROP_KEY not in message
 
 
-@pytest.mark.parametrize(
-    ("outage", "expected"),
-    [
-        ({"fail_every": 1}, "Click & Drop API answered HTTP 503"),
-        ({"reset_every": 1}, "Click & Drop API did not answer"),
-        ({"stall_every": 1, "stall_seconds": 3}, "Click & Drop API did not answer"),
-    ],
-)
+@pytest.mark.parametrize(("faults", "outcome"), OUTAGES)
 def test_an_api_down_for_the_whole_run_fails_naming_click_and_drop_and_the_request(
-    world, monkeypatch, outage, expected
+    world, monkeypatch, faults, outcome
 ):
-    from dlt.pipeline.exceptions import PipelineStepFailed
+    from orderloop.sandbox_mode import SANDBOX_CLICK_AND_DROP_KEY
 
-    from orderloop.sandbox_mode import SANDBOX_CLICK_AND_DROP_KEY, sources_pointing_at
-    from sandbox.faults import FaultConfig
-    from sandbox.server import SandboxServer
-
-    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "2")
-    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
-    monkeypatch.setenv("RUNTIME__REQUEST_TIMEOUT", "0.5")
-    down = FaultConfig(systems=("click_and_drop",), **outage)
-    with SandboxServer(world.sandbox, faults=down) as server, sources_pointing_at(server.url):
-        pipeline = warehouse_pipeline("click_and_drop", world.warehouse, world.dlt_pipelines)
-        with pytest.raises(PipelineStepFailed) as error:
-            pipeline.run(click_and_drop_source())
-    message = str(error.value)
-    assert expected in message and f"GET {server.url}/api/v1/orders" in message
+    message, attempts, url = fail_during_outage(
+        monkeypatch, world, "click_and_drop", faults, click_and_drop_source
+    )
+    expected = "Click & Drop API answered HTTP 503" if outcome == 503 else "Click & Drop API did not answer"
+    assert expected in message and f"GET {url}/api/v1/orders" in message
     assert SANDBOX_CLICK_AND_DROP_KEY not in message
+    assert attempts == [outcome, outcome]

@@ -16,7 +16,13 @@ from sandbox.clock import advance
 from sandbox.request_log import requests_seen
 from sandbox.server import SandboxServer
 from sandbox.stats import world_stats
-from tests.connectors.support import assert_every_fault_retried, dlt_debug_log_into, record_transport
+from tests.connectors.support import (
+    OUTAGES,
+    assert_every_fault_retried,
+    dlt_debug_log_into,
+    fail_during_outage,
+    record_transport,
+)
 
 CONSUMER_KEY = "ck_sandbox"
 CONSUMER_SECRET = "cs_sandbox"
@@ -165,34 +171,15 @@ def test_5xx_rate_limits_stalls_and_resets_are_retried_until_the_load_completes(
     assert {0, 429, 503} <= statuses, "the sandbox should have logged the dropped connections too"
 
 
-@pytest.mark.parametrize(
-    ("faults", "outcome", "expected"),
-    [
-        ({"fail_every": 1}, 503, "WooCommerce API answered HTTP 503"),
-        ({"reset_every": 1}, "ConnectionError", "WooCommerce API did not answer GET"),
-        ({"stall_every": 1, "stall_seconds": 5}, "ReadTimeout", "WooCommerce API did not answer GET"),
-    ],
-    ids=["down", "resets", "stalls"],
-)
+@pytest.mark.parametrize(("faults", "outcome"), OUTAGES)
 def test_an_api_down_for_the_whole_run_fails_naming_woocommerce_and_the_request(
-    world, monkeypatch, faults, outcome, expected
+    world, monkeypatch, faults, outcome
 ):
-    from sandbox.faults import FaultConfig
-
-    attempts = record_transport(monkeypatch)
-    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "2")
-    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
-    monkeypatch.setenv("RUNTIME__REQUEST_TIMEOUT", "0.5")  # dlt's setting applies without request_timeout
-    with SandboxServer(world.sandbox, faults=FaultConfig(systems=("woocommerce",), **faults)) as server:
-        _point_at(monkeypatch, server.url)
-        pipeline = warehouse_pipeline("woocommerce", world.warehouse, world.dlt_pipelines)
-        with pytest.raises(PipelineStepFailed) as error:
-            pipeline.run(woocommerce_source())
-    message = str(error.value)
-    assert expected in message and f"GET {server.url}{ORDERS_PATH}" in message
+    message, attempts, url = fail_during_outage(monkeypatch, world, "woocommerce", faults, woocommerce_source)
+    expected = "WooCommerce API answered HTTP 503" if outcome == 503 else "WooCommerce API did not answer GET"
+    assert expected in message and f"GET {url}{ORDERS_PATH}" in message
     assert CONSUMER_KEY not in message and CONSUMER_SECRET not in message
-    # Two attempts (RUNTIME__REQUEST_MAX_ATTEMPTS); a stall outlasts RUNTIME__REQUEST_TIMEOUT, not 60 s.
-    assert [a["outcome"] for a in attempts] == [outcome, outcome]
+    assert attempts == [outcome, outcome]
 
 
 def test_wrong_credentials_fail_naming_source_and_url_but_not_the_secret(world, store, monkeypatch, caplog):

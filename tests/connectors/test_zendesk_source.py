@@ -14,7 +14,7 @@ from sandbox.clock import advance
 from sandbox.request_log import requests_seen
 from sandbox.server import SandboxServer
 from sandbox.stats import world_stats
-from tests.connectors.support import assert_every_fault_retried, record_transport
+from tests.connectors.support import OUTAGES, assert_every_fault_retried, fail_during_outage, record_transport
 
 
 @pytest.fixture
@@ -89,36 +89,15 @@ def test_5xx_rate_limits_stalls_and_resets_are_retried_until_the_load_completes(
     assert {0, 429, 503} <= statuses, "the sandbox should have logged the dropped connections too"
 
 
-@pytest.mark.parametrize(
-    ("faults", "outcome", "expected"),
-    [
-        ({"fail_every": 1}, 503, "Zendesk refused GET"),
-        ({"reset_every": 1}, "ConnectionError", "Zendesk did not answer GET"),
-        ({"stall_every": 1, "stall_seconds": 5}, "ReadTimeout", "Zendesk did not answer GET"),
-    ],
-    ids=["down", "resets", "stalls"],
-)
+@pytest.mark.parametrize(("faults", "outcome"), OUTAGES)
 def test_an_api_down_for_the_whole_run_fails_naming_zendesk_and_the_request(
-    world, monkeypatch, faults, outcome, expected
+    world, monkeypatch, faults, outcome
 ):
-    from dlt.pipeline.exceptions import PipelineStepFailed
-
-    from sandbox.faults import FaultConfig
-
-    attempts = record_transport(monkeypatch)
-    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "2")
-    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
-    monkeypatch.setenv("RUNTIME__REQUEST_TIMEOUT", "0.5")  # dlt's setting applies without request_timeout
-    with SandboxServer(world.sandbox, faults=FaultConfig(systems=("zendesk",), **faults)) as server:
-        _point_at(monkeypatch, server.url)
-        pipeline = warehouse_pipeline("zendesk", world.warehouse, world.dlt_pipelines)
-        with pytest.raises(PipelineStepFailed) as error:
-            pipeline.run(zendesk_source())
-    message = str(error.value)
-    assert expected in message and f"GET {server.url}/api/v2/incremental/tickets/cursor.json" in message
+    message, attempts, url = fail_during_outage(monkeypatch, world, "zendesk", faults, zendesk_source)
+    expected = "Zendesk refused GET" if outcome == 503 else "Zendesk did not answer GET"
+    assert expected in message and f"GET {url}/api/v2/incremental/tickets/cursor.json" in message
     assert TOKEN not in message
-    # Two attempts (RUNTIME__REQUEST_MAX_ATTEMPTS); a stall outlasts RUNTIME__REQUEST_TIMEOUT, not 60 s.
-    assert [a["outcome"] for a in attempts] == [outcome, outcome]
+    assert attempts == [outcome, outcome]
 
 
 KILLED_LOAD = """
