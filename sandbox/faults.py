@@ -6,7 +6,10 @@ All are deterministic so tests stay stable: the rate limit counts requests in a 
 limit is numbered, and `reset_every=k` drops the connection of exactly every k-th of them without an
 HTTP answer, `fail_every=k` answers every k-th with `fail_status`, and `stall_every=k` holds every
 k-th for `stall_seconds` before answering it normally (one fault per request, in that order of
-precedence); `malformed_every=k` breaks every k-th record of a system (see `malformed`; the same
+precedence); `slow_answer_matching="text"` lets a request whose path or body contains the text be
+carried out, then holds its answer for `stall_seconds` (the effect happened but the client has not
+heard: the window in which a client that dies leaves no record of its own call); `malformed_every=k`
+breaks every k-th record of a system (see `malformed`; the same
 records on every request). Each system has its own counters; all off by default.
 
 By default faults apply to WooCommerce, Stripe and Zendesk only (as before Shopify, Click & Drop and
@@ -52,6 +55,8 @@ class FaultConfig:
     stall_every: every k-th request waits `stall_seconds` before it is answered (None: never).
     stall_seconds: how long a stalled request waits.
     reset_every: every k-th request's connection is closed without any HTTP response (None: never).
+    slow_answer_matching: a request whose path or body contains this text is carried out, then its
+        answer waits `stall_seconds` (None: never); the window crash tests kill a client in.
     systems: which systems the faults apply to (a subset of `FAULT_SYSTEMS`; default woocommerce,
         stripe, zendesk).
     """
@@ -64,6 +69,7 @@ class FaultConfig:
     stall_every: int | None = None
     stall_seconds: float = 30.0
     reset_every: int | None = None
+    slow_answer_matching: str | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.systems) - set(FAULT_SYSTEMS)
@@ -142,6 +148,7 @@ class FaultInjector:
         self.stall_every = config.stall_every
         self.stall_seconds = config.stall_seconds
         self.reset_every = config.reset_every
+        self.slow_answer_matching = config.slow_answer_matching
         self._too_many = too_many
         self._unavailable = unavailable
         self._clock = clock
@@ -204,7 +211,14 @@ class FaultInjector:
         async def guarded(request: Request) -> Response:
             fault = self.check()
             if fault is None:
-                return await endpoint(request)
+                if self.slow_answer_matching is None:
+                    return await endpoint(request)
+                text = self.slow_answer_matching
+                slow = text in request.url.path or text.encode() in await request.body()
+                response = await endpoint(request)
+                if slow:
+                    await self.stall()
+                return response
             if fault.kind == "reset":
                 return self.reset(request)
             if fault.kind == "stall":

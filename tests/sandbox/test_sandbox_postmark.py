@@ -156,3 +156,16 @@ def test_a_stalled_send_is_found_by_searching_its_metadata(world: Path) -> None:
             )  # the client gives up; Postmark still sends it
         found = search(server, metadata_order="#1001")  # stalled too, then answered
     assert found.json()["TotalCount"] == 1
+
+
+def test_a_slow_answer_is_carried_out_before_the_client_hears_of_it(world: Path) -> None:
+    """The crash window: the send happened, its answer has not reached the client yet."""
+    faults = FaultConfig(systems=("postmark",), slow_answer_matching="/postmark/email", stall_seconds=30)
+    with SandboxServer(world, faults=faults) as server:
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            requests.post(f"{server.url}/postmark/email", json=despatch_email("#2001"), headers=HEADERS,
+                          timeout=1)
+        assert world_stats(world)["postmark"]["emails_sent"] == 1
+        # Requests that do not match answer at once.
+        found = search(server, **{"metadata_order": "#2001"})
+        assert found.status_code == 200 and found.json()["TotalCount"] == 1
