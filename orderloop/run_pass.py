@@ -79,9 +79,12 @@ def run_full_pass() -> PassResult:
     with log_path.open("w") as log, redirect_stdout(log):
         # Importing the definitions re-parses the dbt project if the manifest is stale.
         from pipelines.definitions import defs
+        from pipelines.run_recovery import fail_abandoned_runs
 
         job = defs.resolve_job_def("full_pass_job")
         with DagsterInstance.get() as instance:
+            # A pass killed earlier would otherwise hold the DuckDB pool slot for ever.
+            fail_abandoned_runs(instance)
             result = job.execute_in_process(
                 instance=instance,
                 raise_on_error=False,

@@ -29,7 +29,7 @@ from pipelines.assets.validation import order_contact_checks  # noqa: E402
 from pipelines.jobs import act_and_publish_job, full_pass_job, ingest_job  # noqa: E402
 from pipelines.resources import build_resources  # noqa: E402
 from pipelines.schedules import ingest_schedule, nightly_full_refresh_schedule  # noqa: E402
-from pipelines.sensors import label_booking_sensor  # noqa: E402
+from pipelines.sensors import abandoned_run_sensor, label_booking_sensor  # noqa: E402
 
 LOADERS = [*INGESTION_ASSETS, order_file_lines]
 
@@ -51,6 +51,6 @@ defs = Definitions(
     ],
     jobs=[ingest_job, act_and_publish_job, full_pass_job],
     schedules=[ingest_schedule, nightly_full_refresh_schedule],
-    sensors=[label_booking_sensor],
+    sensors=[label_booking_sensor, abandoned_run_sensor],
     resources=build_resources(),
 )

@@ -1,4 +1,6 @@
-"""The label-booking sensor: when a new label queue is built, book and publish.
+"""Sensors: the label-booking sensor, and the one that clears runs whose worker died.
+
+Label booking: when a new label queue is built, book and publish.
 
 The cursor is the storage id of the last queue materialization handled and the run key
 is derived from it, so a repeated or retried tick never starts a second booking run for
@@ -17,6 +19,7 @@ from dagster import (
 
 from pipelines.assets.actions import LABEL_BOOKING_QUEUE_KEY
 from pipelines.jobs import act_and_publish_job
+from pipelines.run_recovery import fail_abandoned_runs
 
 
 @sensor(job=act_and_publish_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING)
@@ -36,3 +39,12 @@ def label_booking_sensor(context: SensorEvaluationContext) -> SensorResult | Ski
         ],
         cursor=str(latest),
     )
+
+
+@sensor(minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING)
+def abandoned_run_sensor(context: SensorEvaluationContext) -> SkipReason:
+    """Fail runs whose worker was killed, so the DuckDB pool and the run queue move on."""
+    failed = fail_abandoned_runs(context.instance)
+    for run_id in failed:
+        context.log.warning(f"run {run_id} lost its worker: marked failed, pool slot freed")
+    return SkipReason(f"{len(failed)} abandoned run(s) failed" if failed else "no abandoned runs")

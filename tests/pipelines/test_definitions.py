@@ -12,6 +12,7 @@ def test_definitions_load_with_jobs_schedule_and_sensor():
         assert defs.resolve_job_def(job).name == job
     assert defs.resolve_schedule_def("ingest_every_five_minutes").cron_schedule == "*/5 * * * *"
     assert defs.resolve_sensor_def("label_booking_sensor") is not None
+    assert defs.resolve_sensor_def("abandoned_run_sensor") is not None
 
 
 def test_the_nightly_full_refresh_configures_every_dbt_step_of_the_full_pass():
