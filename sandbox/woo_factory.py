@@ -298,9 +298,13 @@ class WooPlanner:
             refund_at = capture_at + timedelta(seconds=rng.randint(1800, 20 * 3600))
             if despatch_at is not None and refund_at < despatch_at:
                 despatch_at = None
-            events.append(
-                WooEvent(refund_at, "refund", self._full_refund(plan, "Order cancelled by customer"))
-            )
+            if manual_cutoff is None or plan.placed >= manual_cutoff:
+                # Since orderloop runs the merchant only cancels; the refund is orderloop's to request.
+                events.append(WooEvent(refund_at, "cancel_paid"))
+            else:
+                events.append(
+                    WooEvent(refund_at, "refund", self._full_refund(plan, "Order cancelled by customer"))
+                )
         elif refund_roll < 0.045 and despatch_at is not None:  # returned
             refund_at = despatch_at + timedelta(seconds=rng.randint(3 * 86400, 10 * 86400))
             events.append(WooEvent(refund_at, "refund", self._full_refund(plan, "Returned - changed mind")))

@@ -237,6 +237,12 @@ class WooWorld:
         self._set_status(order_id, at, "cancelled", author=MERCHANT)
         add_note(self.conn, order_id, at, "Stripe pre-authorization cancelled; no payment was taken.")
 
+    def _on_cancel_paid(self, order_id: int, at: datetime, payload: dict[str, Any]) -> None:
+        """Cancelled after the payment was taken, and not refunded here: the money stays captured
+        until someone refunds it through Stripe."""
+        self._set_status(order_id, at, "cancelled", author=MERCHANT)
+        add_note(self.conn, order_id, at, "Order cancelled by customer; payment to be refunded.")
+
     def _on_despatched(self, order_id: int, at: datetime, payload: dict[str, Any]) -> None:
         if self.order(order_id)["status"] != "processing":
             return
