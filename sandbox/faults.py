@@ -10,8 +10,8 @@ precedence); `malformed_every=k` breaks every k-th record of a system (see `malf
 records on every request). Each system has its own counters; all off by default.
 
 By default faults apply to WooCommerce, Stripe and Zendesk only (as before Shopify, Click & Drop and
-Postmark could be faulted); name `shopify`, `click_and_drop` and `postmark` in `systems` to fault them
-too.
+Postmark could be faulted); name `shopify`, `click_and_drop`, `postmark` and `three_pl` in `systems` to
+fault them too.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-FAULT_SYSTEMS = ("woocommerce", "stripe", "zendesk", "shopify", "click_and_drop", "postmark")
+FAULT_SYSTEMS = ("woocommerce", "stripe", "zendesk", "shopify", "click_and_drop", "postmark", "three_pl")
 # What `FaultConfig.systems` is when not given: the systems faults applied to from the start.
 DEFAULT_FAULT_SYSTEMS = ("woocommerce", "stripe", "zendesk")
 # Systems whose records `malformed_every` can break (Click & Drop serves only the client's bookings).
