@@ -173,6 +173,12 @@ class FaultInjector:
             return Fault("stall")
         return None
 
+    @property
+    def served(self) -> int:
+        """Requests counted so far (those past the rate limit): lets a test see one arrive."""
+        with self._lock:
+            return self._served
+
     def release(self, released: bool = True) -> None:
         """End every stall now and skip later ones, so a stopping server is not held up by them
         (`released=False` arms them again for a restart)."""
