@@ -106,7 +106,7 @@ def _lines(conn: sqlite3.Connection, order: dict[str, Any], reference: str) -> t
         if not isinstance(line, dict):
             raise _invalid("invalid_lines", f"Order {reference} line {number} is not an object.", reference)
         sku, quantity, location = line.get("sku"), line.get("quantity"), line.get("location")
-        if sku not in ordered:
+        if not isinstance(sku, str) or sku not in ordered:
             raise _invalid("invalid_lines", f"Order {reference} line {number}: {sku!r} is not on the order.",
                            reference)
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
