@@ -22,6 +22,7 @@ SANDBOX_ZENDESK_EMAIL = "support@sandbox.example"
 SANDBOX_ZENDESK_TOKEN = "zd_sandbox_token"
 SANDBOX_POSTMARK_TOKEN = "pm_sandbox_server_token"
 SANDBOX_SENDER = "orders@sandbox.example"
+SANDBOX_THREE_PL_KEY = "tpl_sandbox_key"
 
 
 def sandbox_enabled() -> bool:
@@ -50,6 +51,8 @@ def sandbox_source_env(base_url: str) -> dict[str, str]:
         "SOURCES__POSTMARK__BASE_URL": f"{base_url}/postmark",
         "SOURCES__POSTMARK__SERVER_TOKEN": SANDBOX_POSTMARK_TOKEN,
         "SOURCES__POSTMARK__SENDER": SANDBOX_SENDER,
+        "SOURCES__THREE_PL__BASE_URL": f"{base_url}/3pl/v1",
+        "SOURCES__THREE_PL__API_KEY": SANDBOX_THREE_PL_KEY,
     }
 
 

@@ -12,6 +12,7 @@ from pipelines.assets.actions import (  # noqa: E402
     cancellation_refunds,
     customer_notifications,
     label_bookings,
+    pick_tasks,
     stock_pushes,
 )
 from pipelines.assets.ingestion import INGESTION_ASSETS  # noqa: E402
@@ -46,6 +47,7 @@ defs = Definitions(
         stock_pushes,
         customer_notifications,
         cancellation_refunds,
+        pick_tasks,
         dbt_after_actions,
         published_marts,
     ],

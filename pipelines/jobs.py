@@ -8,6 +8,7 @@ from pipelines.assets.actions import (
     cancellation_refunds,
     customer_notifications,
     label_bookings,
+    pick_tasks,
     stock_pushes,
 )
 from pipelines.assets.ingestion import INGESTION_ASSETS
@@ -32,6 +33,7 @@ ACTIONS_AND_MARTS = AssetSelection.assets(
     stock_pushes,
     customer_notifications,
     cancellation_refunds,
+    pick_tasks,
     dbt_after_actions,
     published_marts,
 )

@@ -21,6 +21,7 @@ from sandbox.server import (
     DEFAULT_POSTMARK_SERVER_TOKEN,
     DEFAULT_SHOPIFY_TOKEN,
     DEFAULT_STRIPE_KEY,
+    DEFAULT_THREE_PL_KEY,
     DEFAULT_WOO_CONSUMER_KEY,
     DEFAULT_WOO_CONSUMER_SECRET,
     DEFAULT_ZENDESK_EMAIL,
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--zendesk-email", default=DEFAULT_ZENDESK_EMAIL)
     serve.add_argument("--zendesk-token", default=DEFAULT_ZENDESK_TOKEN)
     serve.add_argument("--postmark-server-token", default=DEFAULT_POSTMARK_SERVER_TOKEN)
+    serve.add_argument("--three-pl-key", default=DEFAULT_THREE_PL_KEY)
     serve.add_argument(
         "--fault-rate-limit",
         type=int,
@@ -216,6 +218,11 @@ def _print_human_stats(stats: dict[str, Any]) -> None:
     )
     tags = ", ".join(f"{k or '(untagged)'}={v}" for k, v in mail["emails_by_tag"].items())
     print(f"postmark: {mail['emails_sent']} emails" + (f" ({tags})" if tags else ""))
+    picks = stats["pick_tasks"]
+    print(
+        f"3pl pick tasks: {picks['batches_received']} batches, {picks['orders_released']} orders released,"
+        f" {picks['duplicate_orders_ignored']} duplicates ignored, {picks['idempotent_replays']} replays"
+    )
 
 
 def live_config(args: argparse.Namespace) -> LiveConfig | None:
@@ -278,6 +285,7 @@ def _serve(args: argparse.Namespace) -> int:
         zendesk_email=args.zendesk_email,
         zendesk_token=args.zendesk_token,
         postmark_server_token=args.postmark_server_token,
+        three_pl_key=args.three_pl_key,
         live=live,
     )
     stop = threading.Event()
@@ -294,6 +302,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"  Stripe:        {server.url}/v1", flush=True)
         print(f"  Zendesk:       {server.url}/api/v2/incremental/tickets/cursor.json", flush=True)
         print(f"  Postmark:      {server.url}/postmark", flush=True)
+        print(f"  3PL:           {server.url}/3pl/v1/warehouses/{{warehouse}}/pick-batches", flush=True)
         if live is not None:
             print(
                 f"  Live clock:    +{live.hours_per_minute:g} world hours per minute, a tick every"

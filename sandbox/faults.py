@@ -13,8 +13,8 @@ breaks every k-th record of a system (see `malformed`; the same
 records on every request). Each system has its own counters; all off by default.
 
 By default faults apply to WooCommerce, Stripe and Zendesk only (as before Shopify, Click & Drop and
-Postmark could be faulted); name `shopify`, `click_and_drop` and `postmark` in `systems` to fault them
-too.
+Postmark could be faulted); name `shopify`, `click_and_drop`, `postmark` and `three_pl` in `systems` to
+fault them too.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-FAULT_SYSTEMS = ("woocommerce", "stripe", "zendesk", "shopify", "click_and_drop", "postmark")
+FAULT_SYSTEMS = ("woocommerce", "stripe", "zendesk", "shopify", "click_and_drop", "postmark", "three_pl")
 # What `FaultConfig.systems` is when not given: the systems faults applied to from the start.
 DEFAULT_FAULT_SYSTEMS = ("woocommerce", "stripe", "zendesk")
 # Systems whose records `malformed_every` can break (Click & Drop serves only the client's bookings).
@@ -179,6 +179,12 @@ class FaultInjector:
         if self.stall_every is not None and served % self.stall_every == 0:
             return Fault("stall")
         return None
+
+    @property
+    def served(self) -> int:
+        """Requests counted so far (those past the rate limit): lets a test see one arrive."""
+        with self._lock:
+            return self._served
 
     def release(self, released: bool = True) -> None:
         """End every stall now and skip later ones, so a stopping server is not held up by them

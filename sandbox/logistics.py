@@ -11,7 +11,8 @@ Parcels: every Click & Drop booking (manual history and API; labelled when booke
 collection) and every WooCommerce order the merchant completed by hand before orderloop (posted
 without Click & Drop; its Royal Mail number is derived from the order id and appears only in the
 3PL feed and the tracker). A booking whose reference names no order still ships and is tracked, but
-no warehouse picks it.
+no warehouse picks it. An order the merchant released as a pick task (`pick_tasks`) is picked
+at the warehouse the task names; the others as before.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 from sandbox import warehouses
 from sandbox.aftercare import plan_aftercare
 from sandbox.order_lookup import WOOCOMMERCE, OrderInfo, all_order_keys, match_reference, order_info
+from sandbox.pick_tasks import released_task
 from sandbox.streams import stream
 from sandbox.timeutil import LONDON, parse_iso, to_iso
 from sandbox.trackers import event_id as scan_event_id
@@ -217,7 +219,8 @@ class Logistics:
             start = earliest or order.placed + timedelta(minutes=10)
             picked, packed = _pick_times(rng, min(start, despatch - timedelta(seconds=2)), despatch)
         label_at = labelled or packed or despatch
-        warehouse = warehouses.primary_warehouse(postcode)
+        task = released_task(self.conn, order.key if order else None, self.now)
+        warehouse = task.warehouse if task else warehouses.primary_warehouse(postcode)
         self.conn.execute(
             "INSERT INTO parcels(tracking_number, booking_identifier, order_key, order_reference, warehouse,"
             " service, labelled_at, despatch_at, city, postcode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -302,7 +305,9 @@ class Logistics:
         parcel = self._parcel(payload["tracking"])
         order = self.order(parcel["order_key"])
         assert order is not None
-        chosen = warehouses.route(self.conn, order.lines, parcel["warehouse"], at)
+        task = released_task(self.conn, order.key, at)
+        # A released pick task decides the site; without one the 3PL routes as it always has.
+        chosen = task.warehouse if task else warehouses.route(self.conn, order.lines, parcel["warehouse"], at)
         if chosen != parcel["warehouse"]:
             self.conn.execute(
                 "UPDATE parcels SET warehouse = ? WHERE tracking_number = ?",

@@ -30,6 +30,7 @@ SYSTEM_PREFIXES = (
     ("/wp-json", "woocommerce"),
     ("/v1/", "stripe"),
     ("/postmark/", "postmark"),
+    ("/3pl/", "three_pl"),
 )
 SECRET_PARAMS = {"consumer_secret"}
 RESET_STATUS = 0  # logged for a connection dropped without an HTTP response

@@ -1,6 +1,6 @@
 """One local HTTP server for every outside system (Shopify, Click & Drop, WooCommerce, Stripe,
-Zendesk, Postmark), runnable in a background thread. Every API request is written to the request log; with a
-`LiveConfig` the world clock ticks on next to it (`sandbox.live`)."""
+Zendesk, Postmark, the 3PL's pick tasks), runnable in a background thread. Every API request is
+written to the request log; with a `LiveConfig` the world clock ticks on next to it (`sandbox.live`)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from sandbox.click_and_drop import click_and_drop_routes, error_response
 from sandbox.faults import FaultConfig, FaultInjector, drop_connection, remember_transport
 from sandbox.live import LiveConfig, LiveWorld
 from sandbox.malformed import Malformer
+from sandbox.pick_tasks_api import pick_task_routes
 from sandbox.postmark_api import postmark_response, postmark_routes
 from sandbox.query_cost import LeakyBucket, ThrottleConfig
 from sandbox.request_log import RequestLogMiddleware
@@ -42,6 +43,7 @@ DEFAULT_STRIPE_KEY = "sk_test_sandbox"
 DEFAULT_ZENDESK_EMAIL = "support@sandbox.example"
 DEFAULT_ZENDESK_TOKEN = "zd_sandbox_token"
 DEFAULT_POSTMARK_SERVER_TOKEN = "pm_sandbox_server_token"
+DEFAULT_THREE_PL_KEY = "tpl_sandbox_key"
 # What a host in front of WordPress answers when the site is briefly down.
 _NGINX_ERROR = (
     "<html>\r\n<head><title>{status} {phrase}</title></head>\r\n<body>\r\n"
@@ -150,6 +152,18 @@ def _postmark_faults(config: FaultConfig | None) -> FaultInjector:
     )
 
 
+def _three_pl_faults(config: FaultConfig | None) -> FaultInjector:
+    def refusal(status: int, code: str, message: str) -> JSONResponse:
+        return JSONResponse({"error": {"code": code, "message": message, "order_reference": None}}, status)
+
+    return FaultInjector(
+        config,
+        "three_pl",
+        too_many=lambda wait: refusal(429, "rate_limited", f"Too many requests; retry in {wait} s."),
+        unavailable=lambda status: refusal(status, "unavailable", "The warehouse system is unavailable."),
+    )
+
+
 class SandboxApp(Starlette):
     """Starlette, plus the connection's transport in every HTTP scope, so a request `reset_every`
     picked has its connection dropped once the app (request log included) is done with it."""
@@ -183,11 +197,12 @@ def create_app(
     zendesk_email: str = DEFAULT_ZENDESK_EMAIL,
     zendesk_token: str = DEFAULT_ZENDESK_TOKEN,
     postmark_server_token: str = DEFAULT_POSTMARK_SERVER_TOKEN,
+    three_pl_key: str = DEFAULT_THREE_PL_KEY,
 ) -> Starlette:
     """Starlette app: Shopify under /admin/api/..., Click & Drop under /api/v1/..., WooCommerce under
     /wp-json/wc/v3/..., Stripe under /v1/..., Zendesk under /api/v2/..., Postmark under /postmark/...,
-    plus /healthz; `faults` (off by default) sit in front of each system's endpoints, before
-    authentication."""
+    the 3PL under /3pl/v1/..., plus /healthz; `faults` (off by default) sit in front of each system's
+    endpoints, before authentication."""
     data_dir = Path(data_dir)
     upgrade_world(data_dir)
     shopify = ShopifyGraphQL(
@@ -203,6 +218,7 @@ def create_app(
         "stripe": _stripe_faults(faults),
         "zendesk": _zendesk_faults(faults),
         "postmark": _postmark_faults(faults),
+        "three_pl": _three_pl_faults(faults),
     }
     cnd_wrap = injectors["click_and_drop"].wrap
 
@@ -247,6 +263,7 @@ def create_app(
                 Malformer.configured(faults, "zendesk", data_dir),
             ),
             *postmark_routes(data_dir, postmark_server_token, injectors["postmark"].wrap),
+            *pick_task_routes(data_dir, three_pl_key, injectors["three_pl"].wrap),
         ],
     )
     app.state.fault_injectors = list(injectors.values())
@@ -273,6 +290,7 @@ class SandboxServer:
         zendesk_email: str = DEFAULT_ZENDESK_EMAIL,
         zendesk_token: str = DEFAULT_ZENDESK_TOKEN,
         postmark_server_token: str = DEFAULT_POSTMARK_SERVER_TOKEN,
+        three_pl_key: str = DEFAULT_THREE_PL_KEY,
         live: LiveConfig | None = None,
         live_log: Callable[[str], None] | None = None,
     ):
@@ -292,6 +310,7 @@ class SandboxServer:
             zendesk_email=zendesk_email,
             zendesk_token=zendesk_token,
             postmark_server_token=postmark_server_token,
+            three_pl_key=three_pl_key,
         )
         self.live = None if live is None else LiveWorld(self.data_dir, live, live_log)
         self._socket: socket.socket | None = None

@@ -9,6 +9,7 @@ from typing import Any
 
 from sandbox.bookings import normalise_reference
 from sandbox.faults import MALFORMED_SYSTEMS
+from sandbox.pick_tasks_api import pick_task_stats
 from sandbox.shopify_fulfillment_orders import SPLIT_ABOVE_LINES, count_by_status
 from sandbox.shopify_refunds import effective_orders
 from sandbox.timeutil import to_iso
@@ -160,7 +161,8 @@ def world_stats(data_dir: Path) -> dict[str, Any]:
     """Counts for the Shopify, Click & Drop, WooCommerce and Stripe sides of the world, for the
     helpdesk (Zendesk), the carrier's trackers (EasyPost) and the warehouses' file feeds, the
     malformed records running servers handed out (distinct records per system), and what the
-    automation did through the APIs: stock published to the channels, Stripe refunds, email sent."""
+    automation did through the APIs: stock published to the channels, Stripe refunds, email sent,
+    pick tasks released to the 3PL."""
     upgrade_world(Path(data_dir))  # a world from before the newer systems reports them empty
     with opened(Path(data_dir)) as conn:
 
@@ -229,6 +231,7 @@ def world_stats(data_dir: Path) -> dict[str, Any]:
             "channel_stock": _channel_stock(conn),
             "stripe_refunds": _stripe_refunds(conn),
             "postmark": _postmark(conn),
+            "pick_tasks": pick_task_stats(conn),
         }
 
 

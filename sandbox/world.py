@@ -217,9 +217,10 @@ CREATE TABLE IF NOT EXISTS malformed_served (
 """
 
 # What the merchant's automation does through the APIs: stock it publishes to the sales channels,
-# refunds it makes through Stripe (with the idempotency keys it sent) and the transactional email it
-# sends through Postmark. Only API requests write here, never the clock, so a world's generated
-# content stays what it was; idempotent for the same reason as the tables above.
+# refunds it makes through Stripe (with the idempotency keys it sent), the transactional email it
+# sends through Postmark and the pick tasks it releases to the 3PL. Only API requests write here,
+# never the clock, so a world's generated content stays what it was (the warehouses read
+# `pick_tasks` to pick a released order where its task says); idempotent like the tables above.
 OPERATIONS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS shopify_inventory_levels (
     sku TEXT NOT NULL, location TEXT NOT NULL, available INTEGER NOT NULL, updated_at TEXT NOT NULL,
@@ -252,6 +253,24 @@ CREATE TABLE IF NOT EXISTS stripe_idempotency_keys (
 );
 CREATE TABLE IF NOT EXISTS stripe_idempotency_log (
     id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, outcome TEXT NOT NULL, at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pick_batches (
+    reference TEXT PRIMARY KEY, warehouse TEXT NOT NULL, idempotency_key TEXT NOT NULL UNIQUE,
+    request_hash TEXT NOT NULL, received_at TEXT NOT NULL, response_json TEXT NOT NULL,
+    pick_list_pdf BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pick_batch_orders (
+    batch_reference TEXT NOT NULL, order_reference TEXT NOT NULL, order_key TEXT NOT NULL,
+    outcome TEXT NOT NULL, lines_json TEXT NOT NULL, packing_slip_pdf BLOB NOT NULL,
+    PRIMARY KEY (batch_reference, order_reference)
+);
+CREATE TABLE IF NOT EXISTS pick_tasks (
+    order_key TEXT PRIMARY KEY, order_reference TEXT NOT NULL, warehouse TEXT NOT NULL,
+    batch_reference TEXT NOT NULL, released_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pick_batch_requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, idempotency_key TEXT NOT NULL, outcome TEXT NOT NULL,
+    at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS postmark_messages (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL UNIQUE, submitted_at TEXT NOT NULL,

@@ -8,11 +8,14 @@ from connectors.click_and_drop import ClickAndDropClient
 from connectors.postmark import PostmarkClient
 from connectors.shopify.inventory import ShopifyInventory
 from connectors.stripe.refunds import StripeRefunds
+from connectors.three_pl import PickBatchClient
 from connectors.woocommerce.products import WooCommerceProducts
 from pipelines.actions.label_booking import book_labels
 from pipelines.actions.ledger import LabelBookingLedger
 from pipelines.actions.notification_ledger import NotificationLedger
 from pipelines.actions.notifications import send_notifications
+from pipelines.actions.pick_task_ledger import PickTaskLedger
+from pipelines.actions.pick_tasks import release_pick_tasks
 from pipelines.actions.refund_ledger import RefundLedger
 from pipelines.actions.refunds import refund_cancelled_orders
 from pipelines.actions.stock_channels import ShopifyStock, WooCommerceStock
@@ -37,6 +40,8 @@ NOTIFICATIONS_KEY = AssetKey(["actions", "notifications"])
 NOTIFICATION_QUEUE_KEY = AssetKey(["marts", "notification_queue"])
 REFUNDS_KEY = AssetKey(["actions", "refunds"])
 REFUND_QUEUE_KEY = AssetKey(["marts", "refund_queue"])
+PICK_TASKS_KEY = AssetKey(["actions", "pick_tasks"])
+PICK_TASK_QUEUE_KEY = AssetKey(["marts", "pick_task_queue"])
 
 
 @asset(
@@ -149,5 +154,42 @@ def cancellation_refunds(context: AssetExecutionContext, warehouse: WarehouseRes
             "replayed": summary.replayed,
             "already_done": summary.already_done,
             "refused": len(summary.failures),
+        }
+    )
+
+
+@asset(
+    key=PICK_TASKS_KEY,
+    deps=[PICK_TASK_QUEUE_KEY],
+    group_name="actions",
+    kinds={"python", "duckdb"},
+    pool=WRITER_POOL,
+    description="Routed orders released to their warehouse as pick batches (pick list and packing slips "
+    "as PDF), each order once.",
+)
+def pick_tasks(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    client = PickBatchClient.from_config()
+    with warehouse.connect() as conn:
+        ledger = PickTaskLedger(conn)
+        queue = read_queue(conn, "pick_task_queue", "warehouse_id, order_id, line_id")
+        summary = release_pick_tasks(queue, ledger, client)
+        totals = ledger.counts()
+    for aside in summary.set_aside[:20]:
+        context.log.warning(f"pick task kept aside: {aside}")
+    for failure in summary.failures[:20]:
+        context.log.warning(f"pick task refused: {failure}")
+    return MaterializeResult(
+        metadata={
+            "queued_lines": len(queue),
+            "batches_sent": summary.batches_sent,
+            "released": summary.released,
+            "already_released": summary.already_released,
+            "declined_already_picked": summary.declined,
+            "recovered_batches": summary.recovered_batches,
+            "replayed_batches": summary.replayed_batches,
+            "already_done": summary.already_done,
+            "set_aside": len(summary.set_aside),
+            "refused": len(summary.failures),
+            "ledger_released_total": totals.get("released", 0),
         }
     )

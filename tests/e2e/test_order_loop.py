@@ -60,6 +60,32 @@ def test_every_paid_open_valid_order_has_exactly_one_booking(looped_world):
     assert booking["bookings_accepted_api"] == before["shopify"]["orders_paid_open_address_valid"]
 
 
+def test_every_order_in_the_pick_queue_was_released_once_to_its_warehouse(looped_world):
+    """Reconciliation: the pick queue the pass acted on, the ledger, and the 3PL's own record
+    (one release per order, at the warehouse routing chose, nothing ignored as a duplicate)."""
+    import sqlite3
+
+    paths, _ = looped_world
+    with duckdb.connect(str(paths.warehouse), read_only=True) as conn:
+        queue = "select distinct order_reference, warehouse_id from marts.pick_task_queue"
+        queued = dict(conn.execute(queue).fetchall())
+        released = conn.execute(
+            "select order_reference, count(*) from actions.pick_task_ledger where status = 'released'"
+            " group by order_reference"
+        ).fetchall()
+    assert len(queued) > 0, "the world must leave orders to pick"
+    assert dict(released) == dict.fromkeys(queued, 1)
+    world = sqlite3.connect(paths.sandbox / "world.sqlite")
+    try:
+        at_3pl = world.execute("select order_reference, warehouse from pick_tasks").fetchall()
+    finally:
+        world.close()
+    assert dict(at_3pl) == queued and len(at_3pl) == len(queued)
+    stats = world_stats(paths.sandbox)["pick_tasks"]
+    assert stats["orders_released"] == len(queued)
+    assert (stats["duplicate_orders_ignored"], stats["idempotency_mismatches"]) == (0, 0)
+
+
 def test_booking_results_flow_back_into_fct_orders(looped_world):
     paths, before = looped_world
     booked = _scalar(
@@ -109,14 +135,17 @@ def test_a_second_run_changes_nothing(looped_world):
     paths, _ = looped_world
     tables = [
         "marts.fct_orders", "marts.fct_order_events", "actions.label_bookings", "actions.stock_pushes",
-        "actions.notifications", "raw_shopify.orders",
+        "actions.notifications", "actions.pick_task_ledger", "actions.pick_task_batches",
+        "raw_shopify.orders",
     ]
     counts = {t: _scalar(paths.warehouse, f"select count(*) from {t}") for t in tables}
     bookings = world_stats(paths.sandbox)["click_and_drop"]
+    picks = world_stats(paths.sandbox)["pick_tasks"]
 
     assert main(["run"]) == 0
 
     assert {t: _scalar(paths.warehouse, f"select count(*) from {t}") for t in tables} == counts
+    assert world_stats(paths.sandbox)["pick_tasks"]["batches_received"] == picks["batches_received"]
     after = world_stats(paths.sandbox)["click_and_drop"]
     assert after["bookings_accepted"] == bookings["bookings_accepted"]
     assert after["bookings_rejected"] == bookings["bookings_rejected"]

@@ -43,6 +43,10 @@ def test_lineage_runs_from_sources_through_actions_to_publication():
 
     assert AssetKey(["shopify", "orders"]) in parents("staging", "stg_shopify__orders")
     assert AssetKey(["marts", "label_booking_queue"]) in parents("actions", "label_bookings")
+    assert AssetKey(["marts", "pick_task_queue"]) in parents("actions", "pick_tasks")
+    for job in ("act_and_publish_job", "full_pass_job"):
+        selected = defs.resolve_job_def(job).asset_layer.executable_asset_keys
+        assert AssetKey(["actions", "pick_tasks"]) in selected, job
     upstream_of_orders = graph.get(AssetKey(["staging", "stg_actions__label_bookings"])).parent_keys
     assert AssetKey(["actions", "label_bookings"]) in upstream_of_orders
     # Contact validation sits between the staging models it reads and the marts that read it.
@@ -55,7 +59,7 @@ def test_lineage_runs_from_sources_through_actions_to_publication():
 
 def test_every_executable_asset_writes_through_the_one_duckdb_pool():
     executable = [a for a in defs.resolve_asset_graph().assets_defs if a.is_executable]
-    assert len(executable) == 20
+    assert len(executable) == 21
     for assets_def in executable:
         assert assets_def.node_def.pool == "duckdb", assets_def.keys
 

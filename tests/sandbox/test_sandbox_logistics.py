@@ -53,7 +53,7 @@ def test_stats_only_gain_keys(shared_world: Path) -> None:
     stats = world_stats(shared_world)
     assert set(stats) == {
         "clock", "shopify", "click_and_drop", "woocommerce", "stripe", "zendesk", "easypost", "warehouses",
-        "faults", "channel_stock", "stripe_refunds", "postmark",
+        "faults", "channel_stock", "stripe_refunds", "postmark", "pick_tasks",
     }  # fmt: skip
     assert stats["channel_stock"] == {
         "shopify": {"pushes": 0, "stale_rejections": 0, "adjustment_groups": 0, "available": {}},
@@ -63,6 +63,11 @@ def test_stats_only_gain_keys(shared_world: Path) -> None:
         "refunds_created": 0, "amount_refunded": 0, "idempotent_replays": 0, "idempotency_mismatches": 0
     }  # fmt: skip
     assert stats["postmark"] == {"emails_sent": 0, "emails_by_tag": {}}
+    assert stats["pick_tasks"] == {
+        "batches_received": 0, "orders_released": 0, "orders_released_by_warehouse": {},
+        "duplicate_orders_ignored": 0, "orders_already_picked": 0, "idempotent_replays": 0,
+        "idempotency_mismatches": 0,
+    }  # fmt: skip
     assert set(stats["zendesk"]) == {"tickets_total", "tickets_by_reason", "tickets_by_status"}
     assert set(stats["easypost"]) == {
         "trackers_total", "events_total", "events_delivered", "events_pending", "trackers_by_status"
