@@ -18,17 +18,16 @@ from orderloop.rule_sets.cutoffs import CutoffRules
 from orderloop.rule_sets.exception_owners import ExceptionOwnerRules
 from orderloop.rule_sets.holds import HoldRules
 from orderloop.rule_sets.labels import LabelRules
-from orderloop.rule_sets.loading import RULE_SETS, RULES_DIR, load_rule_set, load_rules, rules_from_files
+from orderloop.rule_sets.loading import RULE_SETS, RULES_DIR, load_rule_set, load_rules
 from orderloop.rule_sets.priorities import PriorityRules
 from orderloop.rule_sets.routing import RoutingRules
 from orderloop.rule_sets.safety_stock import SafetyStockRules
-from orderloop.rule_sets.versioning import RuleError, RuleSet, RuleVersion, version_in_force
+from orderloop.rule_sets.versioning import RuleError, RuleSet, RuleVersion
 
 __all__ = [
     "RULES_DIR", "RULE_SETS", "ChannelAllocationRules", "CutoffRules", "ExceptionOwnerRules", "HoldRules",
     "LabelRules", "PriorityRules", "RoutingRules", "RuleError", "RuleSet", "RuleVersion", "SafetyStockRules",
-    "in_force", "label_rules", "load_rule_set", "load_rules", "routing_rules", "rules_from_files",
-    "version_in_force",
+    "in_force", "label_rules", "load_rule_set", "load_rules", "routing_rules",
 ]
 
 VersionT = TypeVar("VersionT", bound=RuleVersion)

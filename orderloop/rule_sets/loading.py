@@ -66,18 +66,13 @@ def load_rules(directory: Path = RULES_DIR) -> dict[str, RuleSet]:
     directory = Path(directory)
     if not directory.is_dir():
         raise RuleError(f"{directory}: not a folder of rules files")
-    return rules_from_files(sorted(directory.glob("*.yaml")), directory)
-
-
-def rules_from_files(paths: list[Path], where: Path) -> dict[str, RuleSet]:
-    """The rule sets of ``paths`` by name; ``where`` names the files' place in errors."""
     rule_sets: dict[str, RuleSet] = {}
-    for path in paths:
+    for path in sorted(directory.glob("*.yaml")):
         rule_set = load_rule_set(path)
         if rule_set.rule_set in rule_sets:
             raise RuleError(f"{path}: rule set {rule_set.rule_set!r} is defined in another file too")
         rule_sets[rule_set.rule_set] = rule_set
     missing = set(RULE_SETS) - set(rule_sets)
     if missing:
-        raise RuleError(f"{where}: no rules file for {', '.join(sorted(missing))}")
+        raise RuleError(f"{directory}: no rules file for {', '.join(sorted(missing))}")
     return rule_sets

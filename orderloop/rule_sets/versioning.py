@@ -75,7 +75,3 @@ class RuleSet(BaseModel, Generic[VersionT]):
         later = [v.effective_from for v in self.versions if v.effective_from > version.effective_from]
         return min(later) if later else None
 
-
-def version_in_force(rule_set: RuleSet, at: datetime | None = None) -> RuleVersion:
-    """The version of ``rule_set`` in force at ``at`` (default: now)."""
-    return rule_set.in_force(at)
