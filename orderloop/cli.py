@@ -1,4 +1,4 @@
-"""The ``orderloop`` command: demo, run, sandbox, dashboard, summary."""
+"""The ``orderloop`` command: demo, run, sandbox, rules, dashboard, summary."""
 
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ def _summary(args: argparse.Namespace, paths: DataPaths) -> int:
 
 
 def _rules_check(args: argparse.Namespace, paths: DataPaths) -> int:
-    from orderloop.rule_sets import RuleError, load_rules, version_in_force
+    from orderloop.rule_sets import RuleError, load_rules
 
     try:
         rule_sets = load_rules(args.dir)
@@ -114,13 +114,46 @@ def _rules_check(args: argparse.Namespace, paths: DataPaths) -> int:
         print(f"rules check: {error}", file=sys.stderr)
         return 2
     for name, rule_set in sorted(rule_sets.items()):
-        in_force = version_in_force(rule_set).version
+        in_force = rule_set.in_force().version
         versions = ", ".join(
             f"{v.version} from {v.effective_from.isoformat()}{' (in force)' if v.version == in_force else ''}"
             for v in rule_set.versions
         )
         print(f"{name}: {versions}")
     return 0
+
+
+def _rules_dry_run(args: argparse.Namespace, paths: DataPaths) -> int:
+    from orderloop.rule_replay import candidate_rule_sets, replay
+    from orderloop.rule_sets import RuleError, load_rules
+
+    try:
+        current = load_rules(args.dir)
+        candidate = candidate_rule_sets(args.candidate, current)
+    except RuleError as error:
+        print(f"rules dry-run: invalid candidate: {error}", file=sys.stderr)
+        return 2
+    if args.days < 1:
+        print("rules dry-run: --days must be at least 1", file=sys.stderr)
+        return 2
+    warehouse = args.warehouse or paths.warehouse
+    try:
+        report = replay(warehouse, current, candidate, days=args.days)
+    except FileNotFoundError as error:
+        print(f"rules dry-run: {error}", file=sys.stderr)
+        return 1
+    except duckdb_errors() as error:
+        print(f"rules dry-run: cannot read {warehouse} ({error}); is a pass writing it?", file=sys.stderr)
+        return 1
+    print(report.format())
+    return 0
+
+
+def duckdb_errors() -> tuple[type[Exception], ...]:
+    """DuckDB's errors for a warehouse that is locked by a writer or not built yet."""
+    import duckdb
+
+    return (duckdb.IOException, duckdb.CatalogException)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -172,6 +205,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--dir", type=Path, default=PROJECT_ROOT / "rules", help="the rules folder")
     check.set_defaults(handler=_rules_check)
+    dry_run = rules_commands.add_parser(
+        "dry-run", help="replay recent decisions under a candidate rule set and report what would change"
+    )
+    dry_run.add_argument("candidate", type=Path, help="a rules file, or a folder of them, to try")
+    dry_run.add_argument("--days", type=int, default=7, help="how many days of recent decisions to replay")
+    dry_run.add_argument("--dir", type=Path, default=PROJECT_ROOT / "rules", help="the current rules folder")
+    dry_run.add_argument("--warehouse", type=Path, default=None,
+                         help="the warehouse to read (default: the data folder's; opened read-only)")
+    dry_run.set_defaults(handler=_rules_dry_run)
 
     summary = commands.add_parser("summary", help="print the KPI summary of the published warehouse")
     summary.set_defaults(handler=_summary)

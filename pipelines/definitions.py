@@ -38,7 +38,8 @@ defs = Definitions(
     assets=[
         *LOADERS,
         rule_versions,
-        *loaded_source_table_specs([key for loader in LOADERS for key in loader.keys]),
+        # The rules' settings tables (rules.cutoffs, ...) are written by rule_versions.
+        *loaded_source_table_specs([key for loader in [*LOADERS, rule_versions] for key in loader.keys]),
         dbt_before_python,
         order_contact_checks,
         order_routing,

@@ -1,7 +1,8 @@
 """Book Click & Drop labels for the orders in ``label_booking_queue``, each exactly once.
 
-For each queued order: hold it if the label rules in force (rules/labels.yaml) say so
-(an address that failed validation, no stock routed); skip it if the ledger shows a
+Queued orders are taken in the priorities' order (rules/priorities.yaml: express first,
+then the oldest). For each: hold it if the rules in force say so (rules/holds.yaml: a
+contact that failed validation; rules/labels.yaml: no stock routed); skip it if the ledger shows a
 booked label, or a rejection for the same address (a corrected address gets a new key and
 so a new attempt); otherwise write ``pending``, call Click & Drop with the order name as
 ``orderReference`` (which Click & Drop treats as idempotent), and record the tracking
@@ -17,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.click_and_drop import ClickAndDropClient
-from orderloop.rule_sets import LabelRules, label_rules
+from orderloop.rule_sets import HoldRules, LabelRules, PriorityRules, in_force, label_rules
 from pipelines.actions.ledger import LabelBookingLedger, label_booking_key
 
 # Every parcel is booked as one standard parcel until products carry weights.
@@ -33,6 +34,7 @@ class BookingSummary:
     skipped_already_booked: int = 0
     skipped_already_rejected: int = 0
     held_invalid_address: int = 0
+    held_invalid_phone: int = 0
     held_no_stock: int = 0
     rejections: list[str] = field(default_factory=list)
 
@@ -48,13 +50,27 @@ def service_for(row: Mapping[str, Any], rules: LabelRules) -> str:
     return rules.default_service
 
 
-def hold_reason(row: Mapping[str, Any], rules: LabelRules) -> str | None:
+def hold_reason(row: Mapping[str, Any], rules: LabelRules, holds: HoldRules) -> str | None:
     """Why the rules hold this order back from a label now, or None."""
-    if rules.hold_invalid_addresses and not row.get("is_address_valid"):
+    if holds.invalid_address and not row.get("is_address_valid"):
         return "invalid_address"
+    if holds.invalid_phone and not row.get("is_phone_valid"):
+        return "invalid_phone"
     if rules.require_stock and not row.get("is_routed_with_stock"):
         return "no_stock"
     return None
+
+
+def in_priority_order(
+    queue: Iterable[Mapping[str, Any]], priorities: PriorityRules
+) -> list[Mapping[str, Any]]:
+    """Express orders first when the priorities say so, then the oldest, then by order id."""
+
+    def key(row: Mapping[str, Any]) -> tuple:
+        express_rank = 0 if priorities.express_first and row.get("is_express") else 1
+        return (express_rank, row["placed_at"], row["order_id"])
+
+    return sorted(queue, key=key)
 
 
 def click_and_drop_order(row: Mapping[str, Any], rules: LabelRules) -> dict[str, Any]:
@@ -94,19 +110,20 @@ def book_labels(
     client: ClickAndDropClient,
     now: Callable[[], datetime] = _utc_now,
     rules: LabelRules | None = None,
+    holds: HoldRules | None = None,
+    priorities: PriorityRules | None = None,
 ) -> BookingSummary:
     """Book every queued order that needs a label; safe to call any number of times.
-    ``rules``: the label rules to apply (default: those in force now)."""
+    ``rules``, ``holds``, ``priorities``: the rules to apply (default: those in force now)."""
     rules = rules or label_rules(now())
+    holds = holds or in_force(HoldRules, now())
+    priorities = priorities or in_force(PriorityRules, now())
     summary = BookingSummary()
-    for row in queue:
+    for row in in_priority_order(queue, priorities):
         order_id = row["order_id"]
-        held = hold_reason(row, rules)
-        if held == "invalid_address":
-            summary.held_invalid_address += 1
-            continue
-        if held == "no_stock":
-            summary.held_no_stock += 1
+        held = hold_reason(row, rules, holds)
+        if held is not None:
+            setattr(summary, f"held_{held}", getattr(summary, f"held_{held}") + 1)
             continue
         key = label_booking_key(order_id, row["address_fingerprint"])
         if ledger.has_booked(order_id):

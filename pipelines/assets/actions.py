@@ -68,6 +68,9 @@ def label_bookings(context: AssetExecutionContext, warehouse: WarehouseResource)
             "rejected": summary.rejected,
             "skipped_already_booked": summary.skipped_already_booked,
             "skipped_already_rejected": summary.skipped_already_rejected,
+            "held_invalid_address": summary.held_invalid_address,
+            "held_invalid_phone": summary.held_invalid_phone,
+            "held_no_stock": summary.held_no_stock,
             "ledger_booked_total": totals.get("booked", 0),
             "ledger_failed_total": totals.get("failed", 0),
         }

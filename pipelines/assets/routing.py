@@ -10,10 +10,11 @@ from collections.abc import Iterator
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
-from orderloop.rule_sets import routing_rules
+from orderloop.rule_sets import CutoffRules, PriorityRules, in_force, routing_rules
 from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.resources import WarehouseResource
 from pipelines.routing.allocation import route_orders
+from pipelines.routing.inputs import cutoff_windows, read_routing_inputs
 
 ROUTES = AssetKey(["routing", "order_line_routes"])
 SHORTAGES = AssetKey(["routing", "stock_shortages"])
@@ -21,52 +22,10 @@ ALLOCATIONS = AssetKey(["routing", "first_allocations"])
 INPUT_MODELS = (
     "int_orders_awaiting_fulfilment", "int_order_lines_unioned", "int_stock_on_hand", "int_business_days"
 )
-INPUTS = [
-    *(AssetKey(["intermediate", name]) for name in INPUT_MODELS),
-    AssetKey(["reference", "warehouse_services"]),
-]
+INPUTS = [*(AssetKey(["intermediate", name]) for name in INPUT_MODELS), AssetKey(["reference", "warehouses"])]
 
-# DuckDB SQL throughout (time zones, create or replace, registered Arrow tables): this
-# asset talks to the warehouse through the DuckDB resource.
-AS_OF = """
-select greatest(
-    (select max(updated_at) from intermediate.int_orders_unioned),
-    (select max(counted_at) from intermediate.int_stock_on_hand)
-)
-"""
-
-# Whether each warehouse can still make today's cut-off for each service, as of the data.
-WINDOWS = """
-with local_now as (
-    select
-        warehouses.warehouse_id,
-        warehouses.holiday_region,
-        warehouses.routing_priority,
-        ((cast($as_of as timestamp) at time zone 'UTC') at time zone warehouses.timezone) as local_at
-    from reference.warehouses as warehouses
-)
-select
-    services.warehouse_id,
-    services.service_code,
-    local_now.routing_priority,
-    coalesce(
-        days.is_working_day
-        and local_now.local_at < cast(days.calendar_date as timestamp)
-            + services.despatch_cutoff_minutes * interval 1 minute,
-        false
-    ) as cutoff_ahead
-from reference.warehouse_services as services
-inner join local_now on local_now.warehouse_id = services.warehouse_id
-left join intermediate.int_business_days as days
-    on days.region = local_now.holiday_region
-    and days.calendar_date = cast(local_now.local_at as date)
-"""
-
-OPEN_ORDERS = """
-select order_id, service_code, coalesce(is_express, false) as is_express, payment_secured_at
-from intermediate.int_orders_awaiting_fulfilment
-where authorisation_expires_at is null or authorisation_expires_at > cast($as_of as timestamp)
-"""
+# DuckDB SQL throughout (create or replace, registered Arrow tables): this asset talks to
+# the warehouse through the DuckDB resource.
 
 CREATE_ALLOCATIONS = """
 create table if not exists routing.first_allocations (
@@ -101,18 +60,13 @@ def order_routing(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[MaterializeResult]:
     with warehouse.connect() as conn:
-        as_of = conn.execute(AS_OF).fetchone()[0]
+        inputs = read_routing_inputs(conn)
+        as_of = inputs.as_of
         params = {"as_of": as_of}
-        orders = conn.execute(OPEN_ORDERS, params).pl()
-        lines = conn.execute(
-            "select order_id, line_id, sku, quantity from intermediate.int_order_lines_unioned"
-            " where order_id in (select order_id from intermediate.int_orders_awaiting_fulfilment)"
-        ).pl()
-        stock = conn.execute("select warehouse_id, sku, on_hand from intermediate.int_stock_on_hand").pl()
-        windows = conn.execute(WINDOWS, params).pl()
         # Decisions are made now, under the rules in force now.
-        rules = routing_rules()
-        routes = route_orders(orders, lines, stock, windows, rules)
+        rules, priorities, cutoffs = routing_rules(), in_force(PriorityRules), in_force(CutoffRules)
+        windows = cutoff_windows(conn, as_of, cutoffs)
+        routes = route_orders(inputs.orders, inputs.lines, inputs.stock, windows, rules, priorities)
 
         conn.execute("create schema if not exists routing")
         conn.register("new_routes", routes.to_arrow())

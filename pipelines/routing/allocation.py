@@ -2,10 +2,11 @@
 
 Orders are taken one at a time because each allocation uses up stock the next order can no
 longer have, which is what SQL's set-at-a-time model expresses badly. The rules
-(rules/routing.yaml; every row records the version that decided it):
+(rules/priorities.yaml and rules/routing.yaml; every row records the routing version that
+decided it):
 
-1. Express services first (``express_first``), then the order whose payment was secured
-   earliest.
+1. Express services first (priorities' ``express_first``), then the order whose payment was
+   secured earliest.
 2. Prefer one warehouse that can ship the whole order; among those, one whose cut-off for
    the order's service is still ahead today (``prefer_cutoff_ahead``), then the
    warehouse's routing priority.
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from orderloop.rule_sets import RoutingRules
+from orderloop.rule_sets import PriorityRules, RoutingRules
 
 ROUTE_SCHEMA = {
     "order_id": pl.Utf8,
@@ -59,8 +60,9 @@ def route_orders(
     stock: pl.DataFrame,
     windows: pl.DataFrame,
     rules: RoutingRules,
+    priorities: PriorityRules,
 ) -> pl.DataFrame:
-    """One routing row per order line, under ``rules``.
+    """One routing row per order line, under ``rules``, orders taken in ``priorities``' order.
 
     orders: order_id, service_code, is_express, payment_secured_at
     lines: order_id, line_id, sku, quantity
@@ -80,7 +82,7 @@ def route_orders(
     for line in lines.sort("line_id").iter_rows(named=True):
         lines_by_order[line["order_id"]].append(line)
 
-    if rules.express_first:
+    if priorities.express_first:
         order_by = ["is_express", "payment_secured_at", "order_id"]
         queue = orders.sort(order_by, descending=[True, False, False])
     else:

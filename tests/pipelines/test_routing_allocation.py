@@ -6,12 +6,16 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from orderloop.rule_sets import RoutingRules
+from orderloop.rule_sets import PriorityRules, RoutingRules
 from pipelines.routing.allocation import route_orders
 
 RULES = RoutingRules(
     version="routing-test", effective_from=datetime(2026, 1, 1, tzinfo=UTC), description="test rules",
-    express_first=True, prefer_cutoff_ahead=True,
+    prefer_cutoff_ahead=True,
+)
+EXPRESS_FIRST = PriorityRules(
+    version="priorities-test", effective_from=datetime(2026, 1, 1, tzinfo=UTC), description="test priorities",
+    express_first=True,
 )
 
 WINDOWS = pl.DataFrame(
@@ -61,7 +65,7 @@ def _by_line(routes: pl.DataFrame) -> dict[str, tuple[str | None, str]]:
 def test_one_warehouse_that_makes_its_cut_off_is_preferred():
     routes = route_orders(
         _orders(("a", False, 0)), _lines(("a", "MUG", 1), ("a", "PEN", 1)),
-        _stock(leeds={"MUG": 5, "PEN": 5}, bristol={"MUG": 5, "PEN": 5}), WINDOWS, RULES,
+        _stock(leeds={"MUG": 5, "PEN": 5}, bristol={"MUG": 5, "PEN": 5}), WINDOWS, RULES, EXPRESS_FIRST,
     )
     assert _by_line(routes) == {
         "a-0": ("bristol", "single_warehouse"), "a-1": ("bristol", "single_warehouse")
@@ -73,7 +77,7 @@ def test_one_warehouse_that_makes_its_cut_off_is_preferred():
 def test_a_warehouse_with_the_whole_order_beats_a_split():
     routes = route_orders(
         _orders(("a", False, 0)), _lines(("a", "MUG", 1), ("a", "PEN", 1)),
-        _stock(leeds={"MUG": 5, "PEN": 5}, bristol={"MUG": 5}), WINDOWS, RULES,
+        _stock(leeds={"MUG": 5, "PEN": 5}, bristol={"MUG": 5}), WINDOWS, RULES, EXPRESS_FIRST,
     )
     assert set(routes["warehouse_id"]) == {"leeds"}
 
@@ -81,7 +85,7 @@ def test_a_warehouse_with_the_whole_order_beats_a_split():
 def test_split_only_when_no_warehouse_has_everything():
     routes = route_orders(
         _orders(("a", False, 0)), _lines(("a", "MUG", 1), ("a", "PEN", 1)),
-        _stock(leeds={"PEN": 5}, bristol={"MUG": 5}), WINDOWS, RULES,
+        _stock(leeds={"PEN": 5}, bristol={"MUG": 5}), WINDOWS, RULES, EXPRESS_FIRST,
     )
     assert _by_line(routes) == {"a-0": ("bristol", "split"), "a-1": ("leeds", "split")}
 
@@ -89,7 +93,7 @@ def test_split_only_when_no_warehouse_has_everything():
 def test_a_line_nobody_has_is_backordered_with_what_is_missing():
     routes = route_orders(
         _orders(("a", False, 0)), _lines(("a", "MUG", 3), ("a", "PEN", 1)),
-        _stock(leeds={"MUG": 1, "PEN": 5}, bristol={"MUG": 2}), WINDOWS, RULES,
+        _stock(leeds={"MUG": 1, "PEN": 5}, bristol={"MUG": 2}), WINDOWS, RULES, EXPRESS_FIRST,
     )
     assert _by_line(routes) == {"a-0": (None, "backordered"), "a-1": ("leeds", "single_warehouse")}
     backordered = routes.filter(pl.col("decision") == "backordered").row(0, named=True)
@@ -101,7 +105,7 @@ def test_stock_is_used_up_in_order_express_first():
     """Two orders want the last mug: the express one gets it even though it paid later."""
     routes = route_orders(
         _orders(("slow", False, 0), ("fast", True, 30)), _lines(("slow", "MUG", 1), ("fast", "MUG", 1)),
-        _stock(leeds={"MUG": 1}), WINDOWS, RULES,
+        _stock(leeds={"MUG": 1}), WINDOWS, RULES, EXPRESS_FIRST,
     )
     assert _by_line(routes) == {"fast-1": ("leeds", "single_warehouse"), "slow-0": (None, "backordered")}
 
@@ -109,7 +113,7 @@ def test_stock_is_used_up_in_order_express_first():
 def test_earlier_payment_wins_among_equals():
     routes = route_orders(
         _orders(("late", False, 30), ("early", False, 0)), _lines(("late", "MUG", 1), ("early", "MUG", 1)),
-        _stock(leeds={"MUG": 1}), WINDOWS, RULES,
+        _stock(leeds={"MUG": 1}), WINDOWS, RULES, EXPRESS_FIRST,
     )
     assert _by_line(routes)["early-1"] == ("leeds", "single_warehouse")
     assert _by_line(routes)["late-0"] == (None, "backordered")
@@ -117,10 +121,9 @@ def test_earlier_payment_wins_among_equals():
 
 def test_without_express_first_the_earlier_payment_gets_the_last_unit():
     """A rule change flips the decision: the same data under other rules routes differently."""
-    fifo = RULES.model_copy(update={"version": "routing-fifo", "express_first": False})
+    fifo = EXPRESS_FIRST.model_copy(update={"version": "priorities-fifo", "express_first": False})
     routes = route_orders(
         _orders(("slow", False, 0), ("fast", True, 30)), _lines(("slow", "MUG", 1), ("fast", "MUG", 1)),
-        _stock(leeds={"MUG": 1}), WINDOWS, fifo,
+        _stock(leeds={"MUG": 1}), WINDOWS, RULES, fifo,
     )
     assert _by_line(routes) == {"slow-0": ("leeds", "single_warehouse"), "fast-1": (None, "backordered")}
-    assert set(routes["rule_version"]) == {"routing-fifo"}

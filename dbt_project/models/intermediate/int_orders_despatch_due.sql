@@ -5,7 +5,9 @@
     working days. Delivery is promised by the end of the day the service's delivery days
     after the despatch day. Local times are read in the warehouse's time zone, so British
     Summer Time is handled. Warehouse: the one that reported the order, else the routing
-    plan's, else the default; service: the reported one, else the channel's. -#}
+    plan's, else the default; service: the reported one, else the channel's. The cut-off
+    and collection are those of the cutoffs rule version in force when the clock started
+    (rules/cutoffs.yaml), so a later change never moves an earlier order's deadline. -#}
 with orders as (
     select
         orders.order_id,
@@ -45,16 +47,19 @@ rules as (
         clock.*,
         warehouses.timezone,
         warehouses.holiday_region,
-        warehouse_services.despatch_cutoff_minutes,
-        warehouse_services.collection_minutes,
+        cutoffs.cutoff_rule_version,
+        cutoffs.despatch_cutoff_minutes,
+        cutoffs.collection_minutes,
         services.despatch_extra_working_days,
         services.delivery_promise_working_days,
         {{ utc_to_local('clock.sla_started_at', 'warehouses.timezone') }} as started_local
     from clock
     inner join {{ ref('warehouses') }} as warehouses on warehouses.warehouse_id = clock.warehouse_id
-    inner join {{ ref('warehouse_services') }} as warehouse_services
-        on warehouse_services.warehouse_id = clock.warehouse_id
-        and warehouse_services.service_code = clock.service_code
+    inner join {{ ref('stg_rules__cutoffs') }} as cutoffs
+        on cutoffs.warehouse_id = clock.warehouse_id
+        and cutoffs.service_code = clock.service_code
+        and cutoffs.effective_from <= clock.sla_started_at
+        and (cutoffs.effective_to is null or clock.sla_started_at < cutoffs.effective_to)
     inner join {{ ref('carrier_services') }} as services on services.service_code = clock.service_code
 ),
 
@@ -80,6 +85,7 @@ due_day as (
         first_day.order_id,
         first_day.warehouse_id,
         first_day.service_code,
+        first_day.cutoff_rule_version,
         first_day.timezone,
         first_day.holiday_region,
         first_day.collection_minutes,
@@ -111,6 +117,7 @@ select
     order_id,
     warehouse_id,
     service_code,
+    cutoff_rule_version,
     sla_started_at,
     due_local_date,
     {{ local_to_utc(

@@ -8,7 +8,12 @@ with positions as (
 ),
 
 allocations as (
-    select channel, share_pct from {{ ref('channel_stock_allocations') }}
+    -- The channel_allocation rule version in force now (data time), as stock_to_publish.
+    select allocations.channel, allocations.share_pct
+    from {{ ref('stg_rules__channel_allocations') }} as allocations
+    cross join {{ ref('int_stock_as_of') }} as as_of
+    where allocations.effective_from <= as_of.as_of_at
+        and (allocations.effective_to is null or as_of.as_of_at < allocations.effective_to)
 ),
 
 per_warehouse as (

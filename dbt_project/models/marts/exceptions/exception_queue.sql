@@ -31,6 +31,7 @@ select
     open_exceptions.detail,
     open_exceptions.owner,
     open_exceptions.holds_fulfilment,
+    open_exceptions.owner_rule_version,
     open_exceptions.opened_at,
     open_exceptions.age_hours,
     case
