@@ -12,7 +12,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: demo test lint run dashboard venv lock clean
+.PHONY: demo test lint run dashboard venv lock clean bench
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Speed figures (bench/results/): loop latency in the demo world for now.
+bench: $(STAMP)
+	$(BIN)/python -m bench.loop_latency $(ARGS)
 
 # Regenerate the lock from requirements.in (needs uv, installed into the venv on demand).
 lock: $(STAMP)
