@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
 from orderloop.paths import PROJECT_ROOT
 
@@ -64,10 +72,58 @@ class RoutingRuleSet(BaseModel):
     versions: list[RoutingRules] = Field(min_length=1)
 
 
-RuleSet = Annotated[LabelRuleSet | RoutingRuleSet, Field(discriminator="rule_set")]
+# Customer notifications -------------------------------------------------------------------
+
+NOTIFICATION_TEMPLATES = PROJECT_ROOT / "pipelines" / "notifications" / "templates"
+# Exceptions a customer can act on or should hear about. The others (a fraud review, a
+# carrier refusing a booking, a despatch deadline at risk) are the merchant's business:
+# naming one in the rules is an error, so no version can ever email a customer about it.
+CUSTOMER_FACING_REASONS = frozenset(
+    {"address_invalid", "payment_failed", "stock_shortage", "delivery_failed", "phone_invalid"}
+)
+NotificationKind = Literal["confirmation", "despatched", "delivered", "exception"]
 
 
-def _ordered(rule_set: LabelRuleSet | RoutingRuleSet) -> LabelRuleSet | RoutingRuleSet:
+class NotificationRules(_Version):
+    """Which customer notifications are sent, and which template answers which exception."""
+
+    kinds: list[NotificationKind] = Field(min_length=1)
+    # exception reason -> template (pipelines/notifications/templates/<name>.txt)
+    exception_templates: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("exception_templates")
+    @classmethod
+    def _customer_facing_with_a_template(cls, value: dict[str, str]) -> dict[str, str]:
+        for reason, template in value.items():
+            if reason not in CUSTOMER_FACING_REASONS:
+                raise ValueError(
+                    f"exception reason {reason!r} is not customer-facing; customers may be notified of"
+                    f" {sorted(CUSTOMER_FACING_REASONS)} only"
+                )
+            if not (NOTIFICATION_TEMPLATES / f"{template}.txt").is_file():
+                raise ValueError(f"no template {template!r} for {reason} in {NOTIFICATION_TEMPLATES}")
+        return value
+
+    def template_for(self, kind: str, exception_reason: str | None = None) -> str | None:
+        """The template to send for this kind (and exception reason), or None when not notified."""
+        if kind not in self.kinds:
+            return None
+        if kind == "exception":
+            return self.exception_templates.get(exception_reason or "")
+        return kind
+
+
+class NotificationRuleSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rule_set: Literal["notifications"]
+    versions: list[NotificationRules] = Field(min_length=1)
+
+
+AnyRuleSet = LabelRuleSet | RoutingRuleSet | NotificationRuleSet
+RuleSet = Annotated[AnyRuleSet, Field(discriminator="rule_set")]
+
+
+def _ordered(rule_set: AnyRuleSet) -> AnyRuleSet:
     names = [v.version for v in rule_set.versions]
     if len(set(names)) != len(names):
         raise ValueError(f"version names repeat: {sorted(n for n in names if names.count(n) > 1)}")
@@ -77,7 +133,7 @@ def _ordered(rule_set: LabelRuleSet | RoutingRuleSet) -> LabelRuleSet | RoutingR
     return rule_set
 
 
-def load_rule_set(path: Path) -> LabelRuleSet | RoutingRuleSet:
+def load_rule_set(path: Path) -> AnyRuleSet:
     """One rules file, validated; RuleError names the file and what is wrong."""
     try:
         raw = yaml.safe_load(path.read_text())
@@ -89,23 +145,23 @@ def load_rule_set(path: Path) -> LabelRuleSet | RoutingRuleSet:
         raise RuleError(f"{path}: {error}") from error
 
 
-def load_rules(directory: Path = RULES_DIR) -> dict[str, LabelRuleSet | RoutingRuleSet]:
+def load_rules(directory: Path = RULES_DIR) -> dict[str, AnyRuleSet]:
     """Every rule set in ``directory`` by name; each name may appear in one file only."""
-    rule_sets: dict[str, LabelRuleSet | RoutingRuleSet] = {}
+    rule_sets: dict[str, AnyRuleSet] = {}
     for path in sorted(directory.glob("*.yaml")):
         rule_set = load_rule_set(path)
         if rule_set.rule_set in rule_sets:
             raise RuleError(f"{path}: rule set {rule_set.rule_set!r} is defined in another file too")
         rule_sets[rule_set.rule_set] = rule_set
-    missing = {"labels", "routing"} - set(rule_sets)
+    missing = {"labels", "routing", "notifications"} - set(rule_sets)
     if missing:
         raise RuleError(f"{directory}: no rules file for {', '.join(sorted(missing))}")
     return rule_sets
 
 
 def version_in_force(
-    rule_set: LabelRuleSet | RoutingRuleSet, at: datetime | None = None
-) -> LabelRules | RoutingRules:
+    rule_set: AnyRuleSet, at: datetime | None = None
+) -> LabelRules | RoutingRules | NotificationRules:
     """The version whose effective_from is the latest at or before ``at`` (default: now)."""
     at = at or datetime.now(UTC)
     if at.tzinfo is None:
@@ -127,4 +183,11 @@ def routing_rules(at: datetime | None = None, directory: Path = RULES_DIR) -> Ro
     """The routing rules in force at ``at``."""
     rules = version_in_force(load_rules(directory)["routing"], at)
     assert isinstance(rules, RoutingRules)
+    return rules
+
+
+def notification_rules(at: datetime | None = None, directory: Path = RULES_DIR) -> NotificationRules:
+    """The customer notification rules in force at ``at``."""
+    rules = version_in_force(load_rules(directory)["notifications"], at)
+    assert isinstance(rules, NotificationRules)
     return rules
