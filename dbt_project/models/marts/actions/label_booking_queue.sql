@@ -20,6 +20,16 @@ with shopify as (
         and fulfillment_status = 'UNFULFILLED'
 ),
 
+handled_by_a_warehouse as (
+    -- WooCommerce hears nothing back when a label is booked, so its orders stay
+    -- processing; the warehouse's report that it packed one says it is sent. (Order files
+    -- say so themselves in a later export, and their bare numbers could name another
+    -- channel's order in a feed.)
+    select distinct order_reference
+    from {{ ref('stg_warehouse_feeds__fulfilment_events') }}
+    where event_type in ('packed', 'despatched') and order_reference is not null
+),
+
 woocommerce as (
     -- processing: paid and waiting to be sent (completed means the merchant sent it).
     select
@@ -29,6 +39,7 @@ woocommerce as (
         ship_to_country_code
     from {{ ref('stg_woocommerce__orders') }}
     where woocommerce_status = 'processing'
+        and order_name not in (select order_reference from handled_by_a_warehouse)
 ),
 
 order_files as (
