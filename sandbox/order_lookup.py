@@ -95,12 +95,24 @@ def order_info(conn: sqlite3.Connection, key: str) -> OrderInfo | None:
     return None
 
 
+# How the merchant's team writes a WooCommerce order on a label when Shopify orders go
+# through the same Click & Drop account: the channel, a colon, the order number.
+WOOCOMMERCE_PREFIX = f"{WOOCOMMERCE}:"
+
+
 def match_reference(conn: sqlite3.Connection, reference: str | None) -> str | None:
-    """The order a Click & Drop orderReference names: a Shopify name (with or without '#') or a
-    WooCommerce order id; None when it names neither."""
+    """The order a Click & Drop orderReference names: a Shopify name (with or without '#'), a
+    WooCommerce order number (bare, or "woocommerce:<number>" as a multi-channel sender writes
+    it); None when it names neither (another channel's order, e.g. "ebay:12-34567-89012")."""
     normalised = normalise_reference(reference.strip()) if reference else None
     if not normalised:
         return None
+    if normalised.lower().startswith(WOOCOMMERCE_PREFIX):
+        number = normalised[len(WOOCOMMERCE_PREFIX):].strip()
+        if not number.isdigit():
+            return None
+        row = conn.execute("SELECT id FROM woo_orders WHERE id = ?", (int(number),)).fetchone()
+        return None if row is None else order_key(WOOCOMMERCE, row["id"])
     row = conn.execute("SELECT id FROM orders WHERE name = ?", (f"#{normalised}",)).fetchone()
     if row is not None:
         return order_key(SHOPIFY, row["id"])

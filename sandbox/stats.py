@@ -7,8 +7,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sandbox.bookings import normalise_reference
 from sandbox.faults import MALFORMED_SYSTEMS
+from sandbox.order_lookup import SHOPIFY, WOOCOMMERCE, match_reference, order_key
 from sandbox.pick_tasks_api import pick_task_stats
 from sandbox.shopify_fulfillment_orders import SPLIT_ABOVE_LINES, count_by_status
 from sandbox.shopify_refunds import effective_orders
@@ -18,14 +18,14 @@ from sandbox.zendesk_tickets import state_at
 
 
 def _bookings_per_order(conn: sqlite3.Connection) -> tuple[Counter[str], int]:
-    """Accepted bookings per order name (without '#'), and how many match no order."""
-    names = {normalise_reference(r["name"]) for r in conn.execute("SELECT name FROM orders")}
+    """Accepted bookings per order of either channel (its `order_lookup` key), as the
+    warehouses match them, and how many match no order."""
     per_order: Counter[str] = Counter()
     unmatched = 0
     for row in conn.execute("SELECT order_reference FROM bookings"):
-        reference = normalise_reference(row["order_reference"])
-        if reference is not None and reference in names:
-            per_order[reference] += 1
+        key = match_reference(conn, row["order_reference"])
+        if key is not None:
+            per_order[key] += 1
         else:
             unmatched += 1
     return per_order, unmatched
@@ -217,6 +217,9 @@ def world_stats(data_dir: Path) -> dict[str, Any]:
             "woocommerce": {
                 "orders_total": scalar("SELECT COUNT(*) FROM woo_orders"),
                 "orders_by_status": grouped("status", "woo_orders"),
+                "orders_processing_address_valid": scalar(
+                    "SELECT COUNT(*) FROM woo_orders WHERE status = 'processing' AND address_valid = 1"
+                ),
                 "refunds_total": scalar("SELECT COUNT(*) FROM woo_refunds"),
                 "notes_total": scalar("SELECT COUNT(*) FROM woo_notes"),
             },
@@ -236,11 +239,18 @@ def world_stats(data_dir: Path) -> dict[str, Any]:
 
 
 def orders_missing_booking(data_dir: Path) -> list[str]:
-    """Names of paid, uncancelled, valid-address orders with no accepted Click & Drop booking."""
+    """References (as the customer quotes them: "#1001", "40012") of the orders of every channel
+    that are paid, uncancelled and unsent with a valid address and no accepted Click & Drop
+    booking: Shopify orders first, by number, then WooCommerce orders by id."""
     with opened(Path(data_dir)) as conn:
         per_order, _ = _bookings_per_order(conn)
-        rows = conn.execute(
-            "SELECT name FROM orders WHERE financial_status = 'PAID' AND cancelled_at IS NULL"
+        shopify = conn.execute(
+            "SELECT id, name FROM orders WHERE financial_status = 'PAID' AND cancelled_at IS NULL"
             " AND address_valid = 1 ORDER BY number"
         ).fetchall()
-    return [r["name"] for r in rows if normalise_reference(r["name"]) not in per_order]
+        # processing: paid and not yet completed (sent) by the merchant.
+        woo = conn.execute(
+            "SELECT id FROM woo_orders WHERE status = 'processing' AND address_valid = 1 ORDER BY id"
+        ).fetchall()
+    missing = [r["name"] for r in shopify if order_key(SHOPIFY, r["id"]) not in per_order]
+    return missing + [str(r["id"]) for r in woo if order_key(WOOCOMMERCE, r["id"]) not in per_order]

@@ -18,6 +18,7 @@ from orderloop.rule_sets import (
     in_force,
     label_rules,
     load_rules,
+    notification_rules,
     routing_rules,
 )
 from pipelines.actions.label_booking import hold_reason, in_priority_order, service_for
@@ -160,3 +161,46 @@ def test_a_missing_rule_set_is_refused(rules_dir):
     (rules_dir / "cutoffs.yaml").unlink()
     with pytest.raises(RuleError, match="no rules file for cutoffs"):
         load_rules(rules_dir)
+
+
+NOTIFICATIONS_V3 = """
+  - version: notifications-v3
+    effective_from: 2030-06-01T00:00:00Z
+    description: "No delay notices"
+    changes: ["- stock_shortage: delay notice"]
+    kinds: [confirmation, despatched, delivered, exception]
+    exception_templates:
+      address_invalid: address_correction
+"""
+
+
+def test_notification_triggers_change_only_from_the_later_version(rules_dir):
+    notifications = rules_dir / "notifications.yaml"
+    notifications.write_text(notifications.read_text().rstrip("\n") + "\n" + NOTIFICATIONS_V3)
+    before = notification_rules(datetime(2030, 5, 31, 23, 59, tzinfo=UTC), rules_dir)
+    after = notification_rules(datetime(2030, 6, 1, tzinfo=UTC), rules_dir)
+    assert (before.version, after.version) == ("notifications-v2", "notifications-v3")
+    assert before.template_for("exception", "stock_shortage") == "stock_delay"
+    assert after.template_for("exception", "stock_shortage") is None
+    assert after.template_for("exception", "address_invalid") == "address_correction"
+    first = notification_rules(datetime(2026, 6, 1, tzinfo=UTC), rules_dir)
+    assert first.template_for("confirmation") is None and first.template_for("despatched") == "despatched"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        # A fraud review is the merchant's business: no version may tell the customer.
+        (lambda text: text.replace("stock_shortage: stock_delay", "payment_review: stock_delay"),
+         "'payment_review' is not customer-facing"),
+        (lambda text: text.replace("address_correction", "address_fix"), "no template 'address_fix'"),
+        (lambda text: text.replace("kinds: [confirmation,", "kinds: [survey,", 1), "kinds"),
+    ],
+)
+def test_a_broken_notifications_file_is_refused(rules_dir, capsys, edit, message):
+    notifications = rules_dir / "notifications.yaml"
+    notifications.write_text(edit(notifications.read_text()))
+    with pytest.raises(RuleError, match=message):
+        load_rules(rules_dir)
+    assert main(["rules", "check", "--dir", str(rules_dir)]) == 2
+    assert str(notifications) in capsys.readouterr().err

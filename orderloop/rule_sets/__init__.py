@@ -19,6 +19,7 @@ from orderloop.rule_sets.exception_owners import ExceptionOwnerRules
 from orderloop.rule_sets.holds import HoldRules
 from orderloop.rule_sets.labels import LabelRules
 from orderloop.rule_sets.loading import RULE_SETS, RULES_DIR, load_rule_set, load_rules
+from orderloop.rule_sets.notifications import NotificationRules
 from orderloop.rule_sets.priorities import PriorityRules
 from orderloop.rule_sets.routing import RoutingRules
 from orderloop.rule_sets.safety_stock import SafetyStockRules
@@ -26,8 +27,9 @@ from orderloop.rule_sets.versioning import RuleError, RuleSet, RuleVersion
 
 __all__ = [
     "RULES_DIR", "RULE_SETS", "ChannelAllocationRules", "CutoffRules", "ExceptionOwnerRules", "HoldRules",
-    "LabelRules", "PriorityRules", "RoutingRules", "RuleError", "RuleSet", "RuleVersion", "SafetyStockRules",
-    "in_force", "label_rules", "load_rule_set", "load_rules", "routing_rules",
+    "LabelRules", "NotificationRules", "PriorityRules", "RoutingRules", "RuleError", "RuleSet", "RuleVersion",
+    "SafetyStockRules",
+    "in_force", "label_rules", "load_rule_set", "load_rules", "notification_rules", "routing_rules",
 ]
 
 VersionT = TypeVar("VersionT", bound=RuleVersion)
@@ -49,3 +51,8 @@ def label_rules(at: datetime | None = None, directory: Path = RULES_DIR) -> Labe
 def routing_rules(at: datetime | None = None, directory: Path = RULES_DIR) -> RoutingRules:
     """The routing rules in force at ``at``."""
     return in_force(RoutingRules, at, directory)
+
+
+def notification_rules(at: datetime | None = None, directory: Path = RULES_DIR) -> NotificationRules:
+    """The customer notification rules in force at ``at``."""
+    return in_force(NotificationRules, at, directory)

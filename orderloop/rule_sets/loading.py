@@ -14,6 +14,7 @@ from orderloop.rule_sets.cutoffs import CutoffRules
 from orderloop.rule_sets.exception_owners import ExceptionOwnerRules
 from orderloop.rule_sets.holds import HoldRules
 from orderloop.rule_sets.labels import LabelRules
+from orderloop.rule_sets.notifications import NotificationRules
 from orderloop.rule_sets.priorities import PriorityRules
 from orderloop.rule_sets.routing import RoutingRules
 from orderloop.rule_sets.safety_stock import SafetyStockRules
@@ -31,6 +32,7 @@ RULE_SETS: dict[str, type[RuleVersion]] = {
     "cutoffs": CutoffRules,
     "safety_stock": SafetyStockRules,
     "channel_allocation": ChannelAllocationRules,
+    "notifications": NotificationRules,
 }
 
 

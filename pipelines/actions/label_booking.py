@@ -4,9 +4,10 @@ Queued orders are taken in the priorities' order (rules/priorities.yaml: express
 then the oldest). For each: hold it if the rules in force say so (rules/holds.yaml: a
 contact that failed validation; rules/labels.yaml: no stock routed); skip it if the ledger shows a
 booked label, or a rejection for the same address (a corrected address gets a new key and
-so a new attempt); otherwise write ``pending``, call Click & Drop with the order name as
-``orderReference`` (which Click & Drop treats as idempotent), and record the tracking
-number or the rejection, with the rule version that decided.
+so a new attempt); otherwise write ``pending``, call Click & Drop with the queue's
+``order_reference`` as ``orderReference`` (which Click & Drop treats as idempotent; the
+Shopify name or ``<channel>:<order number>``, unique across channels), and record the
+tracking number or the rejection, with the rule version that decided.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The notification ledger: one row per customer notification, keyed by (kind, order).
+"""The notification ledger: one row per customer notification, keyed by (kind, order) and,
+for exception notices, the exception occurrence.
 
 ``pending`` is written before Postmark is called and ``sent`` after. Postmark has no
 idempotency key, so a ``pending`` row found on a later pass means a crash may have come
@@ -31,8 +32,11 @@ create table if not exists actions.notifications (
 """
 
 
-def notification_key(kind: str, order_id: str) -> str:
-    return hashlib.sha256(f"postmark:{kind}:{order_id}".encode()).hexdigest()
+def notification_key(kind: str, order_id: str, occurrence: str | None = None) -> str:
+    """The idempotency key of one notice. ``occurrence`` (the exception id) separates the
+    notices of different exceptions of one order; kinds without one keep their old keys."""
+    suffix = f":{occurrence}" if occurrence else ""
+    return hashlib.sha256(f"postmark:{kind}:{order_id}{suffix}".encode()).hexdigest()
 
 
 class NotificationLedger:
@@ -48,14 +52,30 @@ class NotificationLedger:
         ).fetchone()
         return row[0] if row else None
 
-    def record_pending(self, key: str, kind: str, order_id: str, recipient: str, at: datetime) -> None:
+    def record_pending(
+        self,
+        key: str,
+        kind: str,
+        order_id: str,
+        recipient: str,
+        at: datetime,
+        rule_version: str | None = None,
+    ) -> None:
+        """``rule_version``: the notification rules that decided to send it."""
         # The address itself stays in the raw layer; the ledger keeps a hash to audit by.
         recipient_hash = hashlib.sha256(recipient.strip().lower().encode()).hexdigest()
         self._conn.execute(
             "insert into actions.notifications (idempotency_key, kind, order_id, recipient_hash, status,"
-            " attempted_at) values (?, ?, ?, ?, 'pending', ?) on conflict (idempotency_key) do nothing",
-            [key, kind, order_id, recipient_hash, at],
+            " attempted_at, rule_version) values (?, ?, ?, ?, 'pending', ?, ?)"
+            " on conflict (idempotency_key) do nothing",
+            [key, kind, order_id, recipient_hash, at, rule_version],
         )
+
+    def rule_version(self, key: str) -> str | None:
+        row = self._conn.execute(
+            "select rule_version from actions.notifications where idempotency_key = ?", [key]
+        ).fetchone()
+        return row[0] if row else None
 
     def record_sent(self, key: str, at: datetime, message_id: str) -> None:
         self._conn.execute(

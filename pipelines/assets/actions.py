@@ -113,7 +113,10 @@ def stock_pushes(context: AssetExecutionContext, warehouse: WarehouseResource) -
     group_name="actions",
     kinds={"python", "duckdb"},
     pool=WRITER_POOL,
-    description="Despatch and delivery emails sent through Postmark, each once per order.",
+    description=(
+        "Order confirmations, despatch, delivery and exception emails sent through Postmark, each once,"
+        " as the notification rules in force decide."
+    ),
 )
 def customer_notifications(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     client = PostmarkClient.from_config()
@@ -129,6 +132,7 @@ def customer_notifications(context: AssetExecutionContext, warehouse: WarehouseR
             "sent": summary.sent,
             "already_sent": summary.already_sent,
             "recovered_after_crash": summary.recovered,
+            "not_in_rules": summary.not_in_rules,
             "failed": len(summary.failures),
         }
     )

@@ -1,5 +1,7 @@
 """Rendering a notification from its template: the first line is ``Subject: ...``, the
-rest the text body. Templates are Jinja2 files in ``templates/`` named by kind."""
+rest the text body. Templates are Jinja2 files in ``templates/``: one per kind
+(``confirmation``, ``despatched``, ``delivered``) and one per exception notice, chosen by
+the notification rules (rules/notifications.yaml)."""
 
 from __future__ import annotations
 
@@ -21,14 +23,15 @@ _environment = Environment(
 )
 
 
-def render(kind: str, fields: dict[str, Any]) -> tuple[str, str]:
-    """(subject, text body) of the ``kind`` notification for one order."""
+def render(template: str, fields: dict[str, Any]) -> tuple[str, str]:
+    """(subject, text body) of one order's notification from ``templates/<template>.txt``."""
     tracking = fields.get("tracking_number")
     context = {
         "carrier": None,
         "tracking_number": None,
+        "ship_to_postcode": None,
         **fields,
         "tracking_url": TRACKING_URL.format(number=quote(str(tracking))) if tracking else None,
     }
-    subject_line, _, body = _environment.get_template(f"{kind}.txt").render(context).partition("\n")
+    subject_line, _, body = _environment.get_template(f"{template}.txt").render(context).partition("\n")
     return subject_line.removeprefix("Subject:").strip(), body.lstrip("\n")

@@ -51,13 +51,23 @@ def test_fct_orders_holds_exactly_the_sandbox_orders(looped_world):
         assert cancelled == expected, channel
 
 
+def _waiting_for_a_label(stats: dict) -> dict[str, int]:
+    """Paid, unsent orders with a valid address, per channel, as the sandbox counts them."""
+    return {
+        "shopify": stats["shopify"]["orders_paid_open_address_valid"],
+        "woocommerce": stats["woocommerce"]["orders_processing_address_valid"],
+    }
+
+
 def test_every_paid_open_valid_order_has_exactly_one_booking(looped_world):
+    """Every channel: the sandbox's warehouses match each booking's reference to its order."""
     paths, before = looped_world
-    assert before["shopify"]["orders_paid_open_address_valid"] > 0, "the world must leave work to do"
+    waiting = _waiting_for_a_label(before)
+    assert all(waiting.values()), f"the world must leave work to do on every channel: {waiting}"
     assert orders_missing_booking(paths.sandbox) == []
     booking = world_stats(paths.sandbox)["click_and_drop"]
-    assert booking["duplicate_bookings"] == 0
-    assert booking["bookings_accepted_api"] == before["shopify"]["orders_paid_open_address_valid"]
+    assert booking["duplicate_bookings"] == booking["unmatched_bookings"] == 0
+    assert booking["bookings_accepted_api"] == sum(waiting.values())
 
 
 def test_every_order_in_the_pick_queue_was_released_once_to_its_warehouse(looped_world):
@@ -88,12 +98,13 @@ def test_every_order_in_the_pick_queue_was_released_once_to_its_warehouse(looped
 
 def test_booking_results_flow_back_into_fct_orders(looped_world):
     paths, before = looped_world
-    booked = _scalar(
-        paths.warehouse,
-        "select count(*) from marts.fct_orders where label_booking_status = 'booked'"
-        " and tracking_number is not null and status = 'label_booked'",
+    booked = dict(
+        duckdb.connect(str(paths.warehouse), read_only=True).execute(
+            "select channel, count(*) from marts.fct_orders where label_booking_status = 'booked'"
+            " and tracking_number is not null and status = 'label_booked' group by channel"
+        ).fetchall()
     )
-    assert booked == before["shopify"]["orders_paid_open_address_valid"]
+    assert booked == _waiting_for_a_label(before)
 
 
 def test_invalid_addresses_are_held_before_the_carrier_sees_them(looped_world):
@@ -450,17 +461,30 @@ def test_the_pass_publishes_available_stock_to_both_channels_once(looped_world):
 
 
 def test_every_due_notification_was_emailed_exactly_once(looped_world):
+    """Each notice the rules in force send was emailed once, tagged with its template; the
+    queue's internal exceptions (fraud reviews, despatch at risk) never reach a customer."""
+    from collections import Counter
+
+    from orderloop.rule_sets import notification_rules
+
     paths, _ = looped_world
-    due = _scalar(paths.warehouse, "select count(*) from marts.notification_queue")
-    assert due > 0, "the last two days of the world should have despatches and deliveries"
+    with duckdb.connect(str(paths.warehouse), read_only=True) as conn:
+        cursor = conn.execute("select kind, exception_reason from marts.notification_queue")
+        queued = cursor.fetchall()
+    rules = notification_rules()
+    due = Counter(rules.template_for(kind, reason) for kind, reason in queued)
+    due.pop(None, None)
+    for kind in ("confirmation", "despatched", "delivered"):
+        assert due[kind] > 0, f"the last two days of the world should have {kind} notices"
+    assert set(due) & {"address_correction", "stock_delay", "payment_retry"}, "and customer-facing exceptions"
     sent = world_stats(paths.sandbox)["postmark"]
-    assert sent["emails_sent"] == due
-    by_kind = dict(
-        duckdb.connect(str(paths.warehouse), read_only=True)
-        .execute("select kind, count(*) from marts.notification_queue group by kind")
-        .fetchall()
+    assert sent["emails_by_tag"] == dict(sorted(due.items()))
+    internal = _scalar(
+        paths.warehouse,
+        "select count(*) from actions.notifications where kind in"
+        " ('exception:payment_review', 'exception:despatch_at_risk', 'exception:carrier_booking_failed')",
     )
-    assert sent["emails_by_tag"] == by_kind
+    assert internal == 0
 
 
 def test_every_owed_refund_was_requested_once(looped_world):

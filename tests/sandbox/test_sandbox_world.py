@@ -86,8 +86,13 @@ def test_manual_history_covers_every_old_paid_valid_order(shared_world: Path) ->
     missing = orders_missing_booking(shared_world)
     assert missing, "recent paid orders are left for the pipeline"
     recent = {r["name"]: r["created_at"] for r in rows(shared_world, "SELECT name, created_at FROM orders")}
-    assert all(recent[name] >= cutoff for name in missing)
-    assert world_stats(shared_world)["shopify"]["orders_paid_open_address_valid"] == len(missing)
+    # Shopify's history was all booked by hand; a WooCommerce order paid too late to post
+    # before orderloop took over may be older.
+    assert all(recent[name] >= cutoff for name in missing if name.startswith("#"))
+    stats = world_stats(shared_world)
+    waiting = stats["shopify"]["orders_paid_open_address_valid"]
+    assert waiting + stats["woocommerce"]["orders_processing_address_valid"] == len(missing)
+    assert any(not name.startswith("#") for name in missing), "WooCommerce orders wait for labels too"
 
 
 def test_manual_despatch_happens_in_working_hours(tmp_path: Path) -> None:

@@ -1,15 +1,77 @@
-{#- Orders that may need a carrier label now: paid, not cancelled, not yet despatched,
-    with what the label, hold and priority rules (rules/labels.yaml, holds.yaml,
-    priorities.yaml) decide on: whether the latest delivery contact passed validation,
-    whether routing found stock for every line, and whether the service is express. The
-    booking action applies the rules in force and consults its ledger, so an order
-    already booked (or rejected for the same address) is not sent again. Built before the
-    actions run, so it must not depend on the ledger itself. -#}
-with orders as (
-    select * from {{ ref('stg_shopify__orders') }}
+{#- Orders that may need a carrier label now, from every channel: paid, not cancelled, not
+    yet despatched, with what the label, hold and priority rules (rules/labels.yaml,
+    holds.yaml, priorities.yaml) decide on: whether the latest delivery contact passed
+    validation, whether routing found stock for every line, and whether the service is
+    express. The booking action applies the rules in force and consults its ledger, so an
+    order already booked (or rejected for the same address) is not sent again. Built before
+    the actions run, so it must not depend on the ledger itself.
+
+    order_reference is the Click & Drop orderReference (its idempotency key, printed on the
+    label): a Shopify order's name ("#1001", unchanged so earlier bookings keep their key),
+    otherwise "<channel>:<order number>" ("woocommerce:40012", "ebay:12-34567-89012"), which
+    no two channels can share. -#}
+with shopify as (
+    select
+        order_id, order_name as order_reference, channel, placed_at, currency_code, subtotal_amount,
+        shipping_amount, total_amount, email, ship_to_name, ship_to_address1, ship_to_address2,
+        ship_to_city, ship_to_postcode, ship_to_country_code
+    from {{ ref('stg_shopify__orders') }}
     where financial_status = 'PAID'
         and cancelled_at is null
         and fulfillment_status = 'UNFULFILLED'
+),
+
+handled_by_a_warehouse as (
+    -- WooCommerce hears nothing back when a label is booked, so its orders stay
+    -- processing; the warehouse's report that it packed one says it is sent. (Order files
+    -- say so themselves in a later export, and their bare numbers could name another
+    -- channel's order in a feed.)
+    select distinct order_reference
+    from {{ ref('stg_warehouse_feeds__fulfilment_events') }}
+    where event_type in ('packed', 'despatched') and order_reference is not null
+),
+
+woocommerce as (
+    -- processing: paid and waiting to be sent (completed means the merchant sent it).
+    select
+        order_id, {{ dbt.concat(["'woocommerce:'", "order_name"]) }} as order_reference, channel, placed_at,
+        currency_code, total_amount - shipping_amount as subtotal_amount, shipping_amount, total_amount,
+        email, ship_to_name, ship_to_address1, ship_to_address2, ship_to_city, ship_to_postcode,
+        ship_to_country_code
+    from {{ ref('stg_woocommerce__orders') }}
+    where woocommerce_status = 'processing'
+        and order_name not in (select order_reference from handled_by_a_warehouse)
+),
+
+order_files as (
+    -- Paid per the file's latest export (every line of an order shares its status); a
+    -- later export saying despatched or cancelled takes it out of the queue.
+    select
+        {{ dbt.concat(["channel", "':'", "order_id"]) }} as order_id,
+        {{ dbt.concat(["channel", "':'", "order_id"]) }} as order_reference,
+        channel,
+        min(placed_at) as placed_at,
+        max(currency_code) as currency_code,
+        -- Files carry no shipping charge: the lines are the goods, the total what was paid.
+        sum(coalesce(unit_price * quantity, 0)) as subtotal_amount,
+        cast(0 as decimal(18, 2)) as shipping_amount,
+        coalesce(max(total_amount), sum(coalesce(unit_price * quantity, 0))) as total_amount,
+        max(email) as email,
+        max(ship_to_name) as ship_to_name,
+        max(ship_to_address1) as ship_to_address1,
+        max(ship_to_address2) as ship_to_address2,
+        max(ship_to_city) as ship_to_city,
+        max(ship_to_postcode) as ship_to_postcode,
+        max(ship_to_country_code) as ship_to_country_code
+    from {{ ref('stg_order_files__order_lines') }}
+    group by channel, order_id
+    having min(status) = 'paid' and max(status) = 'paid'
+),
+
+orders as (
+    select * from shopify
+    union all select * from woocommerce
+    union all select * from order_files
 ),
 
 latest_contact_check as (
@@ -33,7 +95,8 @@ routing as (
 
 select
     orders.order_id,
-    orders.order_name as order_reference,
+    orders.order_reference,
+    orders.channel,
     orders.placed_at,
     orders.currency_code,
     orders.subtotal_amount,

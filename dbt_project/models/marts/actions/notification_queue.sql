@@ -1,12 +1,22 @@
-{#- Customer notifications that are due: a despatch notice with the tracking number when a
-    warehouse reports the parcel left, a delivery notice when the carrier reports it
-    delivered. Only events from the last var('notify_within_hours') of the data are queued,
-    so connecting orderloop to a shop with history does not email every past customer.
-    The notification action sends each (kind, order) once, through its ledger. -#}
-with orders as (
-    select order_id, order_name, channel, email from {{ ref('stg_shopify__orders') }}
+{#- Customer notifications that may be due, with the facts their templates need: an order
+    confirmation once the payment is secured, a despatch notice with the tracking number
+    when a warehouse reports the parcel left, a delivery notice when the carrier reports it
+    delivered, and a notice for each open exception. Every candidate is listed; the
+    notification rules in force at send time (rules/notifications.yaml) decide which go out
+    and with which template, and the action sends each once through its ledger.
+    Only events from the last var('notify_within_hours') of the data are queued, so
+    connecting orderloop to a shop with history does not email every past customer.
+    Built after the actions, from the lifecycle marts: no model reads the notification
+    ledger, so this adds no cycle. Order-file (marketplace) orders are left to their
+    marketplace, which owns the conversation with its buyers. -#}
+with recipients as (
+    select order_id, order_name, channel, email, ship_to_postcode from {{ ref('stg_shopify__orders') }}
     union all
-    select order_id, order_name, channel, email from {{ ref('stg_woocommerce__orders') }}
+    select order_id, order_name, channel, email, ship_to_postcode from {{ ref('stg_woocommerce__orders') }}
+),
+
+orders as (
+    select * from {{ ref('fct_orders') }}
 ),
 
 as_of as (
@@ -40,24 +50,57 @@ delivered as (
     group by parcels.order_reference
 ),
 
+confirmed as (
+    -- Payment secured: authorised (captured at despatch) or paid at checkout.
+    select order_id, coalesce(authorised_at, paid_at) as occurred_at
+    from orders
+    where coalesce(authorised_at, paid_at) is not null
+        and cancelled_at is null
+),
+
+open_exceptions as (
+    -- One notice per exception occurrence; one that already resolved needs no notice.
+    select exception_id, order_id, reason, opened_at as occurred_at
+    from {{ ref('fct_exceptions') }}
+    where is_open
+),
+
 due as (
-    select 'despatched' as kind, order_reference, occurred_at from despatched
+    select
+        'confirmation' as kind,
+        order_id,
+        cast(null as {{ dbt.type_string() }}) as exception_id,
+        cast(null as {{ dbt.type_string() }}) as exception_reason,
+        occurred_at
+    from confirmed
     union all
-    select 'delivered', order_reference, occurred_at from delivered
+    select 'despatched', recipients.order_id, null, null, despatched.occurred_at
+    from despatched
+    inner join recipients on recipients.order_name = despatched.order_reference
+    union all
+    select 'delivered', recipients.order_id, null, null, delivered.occurred_at
+    from delivered
+    inner join recipients on recipients.order_name = delivered.order_reference
+    union all
+    select 'exception', order_id, exception_id, reason, occurred_at
+    from open_exceptions
 )
 
 select
     due.kind,
-    orders.order_id,
-    orders.order_name,
-    orders.channel,
-    orders.email,
+    due.order_id,
+    recipients.order_name,
+    recipients.channel,
+    recipients.email,
     parcels.tracking_number,
     parcels.carrier,
+    recipients.ship_to_postcode,
+    due.exception_id,
+    due.exception_reason,
     due.occurred_at
 from due
-inner join orders on orders.order_name = due.order_reference
-left join parcels on parcels.order_reference = due.order_reference
+inner join recipients on recipients.order_id = due.order_id
+left join parcels on parcels.order_reference = recipients.order_name
 cross join as_of
-where orders.email is not null
+where recipients.email is not null
     and due.occurred_at >= {{ dbt.dateadd('hour', -1 * var('notify_within_hours'), 'as_of.as_of_at') }}
