@@ -71,3 +71,12 @@ def real_data_dir(built_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.setenv("ORDERLOOP_DATA_DIR", str(built_warehouse))
     monkeypatch.setenv("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
     return built_warehouse
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Repeat a skipped browser test at the very end, in colour: a skip must not read as a pass."""
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        message = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        if "headless browser test SKIPPED" in message:
+            terminalreporter.write_sep("!", message.removeprefix("Skipped: "), yellow=True, bold=True)
