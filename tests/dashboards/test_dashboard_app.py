@@ -40,3 +40,15 @@ def test_each_page_says_what_to_do_without_data(data_dir: Path, module: str) -> 
 
     assert "orderloop demo" in at.info[0].value and "orderloop run" in at.info[0].value
     assert not at.metric and not at.error and not at.dataframe
+
+
+def test_filters_chosen_on_one_page_hold_on_the_others(real_data_dir: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.sidebar.multiselect[0].set_value(["woocommerce"]).run()
+    at.sidebar.multiselect[1].set_value(["leeds"]).run()
+
+    for page in PAGES[1:]:
+        at.switch_page(f"pages/{page.module}.py").run()
+        assert not at.exception, page.module
+        assert at.sidebar.multiselect[0].value == ["woocommerce"], page.module
+        assert at.sidebar.multiselect[1].value == ["leeds"], page.module
