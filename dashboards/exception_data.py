@@ -65,13 +65,16 @@ def _listed(values: Sequence[str]) -> list[str] | None:
     return list(values) or None
 
 
+def _as_tuple(values: object) -> tuple[str, ...]:
+    return tuple(str(v) for v in values) if pd.api.types.is_list_like(values) else ()
+
+
 def queue_options() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """Reasons, owners and age buckets present in the open queue (buckets youngest first)."""
     row = read_published(QUEUE_OPTIONS_SQL).iloc[0]
-    as_tuple = lambda v: tuple(str(x) for x in v) if pd.api.types.is_list_like(v) else ()  # noqa: E731
-    present = set(as_tuple(row["buckets"]))
+    present = set(_as_tuple(row["buckets"]))
     buckets = tuple(b for b in AGE_BUCKETS if b in present) + tuple(sorted(present - set(AGE_BUCKETS)))
-    return as_tuple(row["reasons"]), as_tuple(row["owners"]), buckets
+    return _as_tuple(row["reasons"]), _as_tuple(row["owners"]), buckets
 
 
 def open_exceptions(

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -22,7 +23,7 @@ def show_table(
     name: str,
     *,
     column_config: Mapping[str, object] | None = None,
-    styled: object | None = None,
+    styled: Styler | None = None,
 ) -> None:
     """Render ``frame`` (or its pandas Styler ``styled``) and a "Download CSV" button under it.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.express as px
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 from dashboards import formatting
 from dashboards.exception_data import (
@@ -26,7 +27,7 @@ AT_RISK_COLOUR = "background-color: rgba(255, 75, 75, 0.18)"
 ORDER_PICKER_KEY = "exceptions.order"
 
 
-def highlight_at_risk(queue: pd.DataFrame) -> object:
+def highlight_at_risk(queue: pd.DataFrame) -> Styler:
     """A Styler that tints the rows at risk of missing today's cut-off."""
     def row_style(row: pd.Series) -> list[str]:
         return [AT_RISK_COLOUR if row["at_risk_today"] else ""] * len(row)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import formatting
-from dashboards.filters import load_filter_options, sidebar_filters
+from dashboards.filters import OrderFilters, load_filter_options, sidebar_filters
 from dashboards.publication import published_data_errors, show_empty_state, show_last_refreshed
 from dashboards.stock_data import last_stock_pushes, stock_positions, stock_to_publish
 from dashboards.tables import show_table
@@ -38,7 +39,7 @@ def render_tiles(positions: pd.DataFrame) -> None:
         column.metric(label, value, border=True)
 
 
-def stock_figure(positions: pd.DataFrame) -> object:
+def stock_figure(positions: pd.DataFrame) -> go.Figure:
     """Available, reserved and safety stock per SKU, one bar group per warehouse."""
     long = positions.melt(
         id_vars=["sku", "warehouse_id"], value_vars=["available_to_sell", "reserved", "safety_stock"],
@@ -48,7 +49,7 @@ def stock_figure(positions: pd.DataFrame) -> object:
                   title="Units by SKU and warehouse", labels={"sku": "SKU", "quantity": "Units"})
 
 
-def render_pushes(filters: object) -> None:
+def render_pushes(filters: OrderFilters) -> None:
     """When each channel last received stock from orderloop (the stock push ledger)."""
     st.subheader("Last stock push per channel")
     try:

@@ -44,6 +44,7 @@ CHROMIUM_FLAGS = (
     "--window-size=1600,3000",
 )
 APP_READY = '[data-testid="stMain"], [data-testid="stAppViewContainer"]'
+# Streamlit mounts its status widget ("Running...") only while a script run is in progress.
 RUNNING = '[data-testid="stStatusWidget"]'
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 START_TIMEOUT = 60
@@ -144,7 +145,7 @@ def _wait_for_page(driver: object, title: str) -> None:
 
     wait = WebDriverWait(driver, PAGE_TIMEOUT, poll_frequency=0.5)
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, APP_READY))
-    wait.until(lambda d: any(h.text.strip() == title for h in d.find_elements(By.CSS_SELECTOR, "h1")))
+    wait.until(lambda d: any(title in h.text for h in d.find_elements(By.CSS_SELECTOR, "h1")))
     wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, RUNNING))
     time.sleep(2)  # charts and tables draw after the script run ends
     wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, RUNNING))

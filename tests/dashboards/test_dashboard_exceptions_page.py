@@ -3,6 +3,7 @@ order timeline equal plain SQL."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -107,3 +108,20 @@ def test_rows_at_risk_today_are_counted_and_highlighted(one_at_risk: str) -> Non
     queue = table(at, "exception_id")
     assert queue.loc[queue["at_risk_today"], "exception_id"].tolist() == [one_at_risk]
     assert any("tinted red" in caption.value for caption in at.caption)
+    # The table is sent with cell styles: a tint on every cell of that row and of no other.
+    (element,) = [frame for frame in at.dataframe if "exception_id" in frame.value.columns]
+    styles = element.proto.arrow_data.styler.styles
+    row = queue.index[queue["exception_id"] == one_at_risk][0]
+    tinted = set(re.findall(r"_row(\d+)_col\d+", styles))
+    assert tinted == {str(row)}, styles[:500]
+    assert "background-color: rgba(255, 75, 75, 0.18)" in styles
+
+
+def test_nothing_is_tinted_when_nothing_is_at_risk(real_data_dir: Path, data_dir: Path) -> None:
+    with duckdb.connect(str(copy_published(real_data_dir, data_dir))) as conn:
+        conn.execute("update marts.exception_queue set at_risk_today = false")
+    at = run_page("exceptions")
+
+    (element,) = [frame for frame in at.dataframe if "exception_id" in frame.value.columns]
+    assert "background-color" not in element.proto.arrow_data.styler.styles
+    assert dict(tiles(at))["At risk today"] == "0"
