@@ -15,8 +15,8 @@ st.set_page_config(page_title="orderloop", page_icon=":material/local_shipping:"
 
 navigation = st.navigation(
     [
-        st.Page(page.path, title=page.title, icon=page.icon, url_path=page.url_path, default=index == 0)
-        for index, page in enumerate(PAGES)
+        st.Page(page.path, title=page.title, icon=page.icon, url_path=page.url_path, default=page.default)
+        for page in PAGES
     ]
 )
 navigation.run()

@@ -14,20 +14,29 @@ PAGES_DIR = Path(__file__).resolve().parent / "pages"
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One page: ``url_path`` is set explicitly so links and tests never depend on file names."""
+    """One page: ``url_path`` is set explicitly so links and tests never depend on file names.
+
+    The default page is served at the app's root (Streamlit ignores its ``url_path`` there).
+    """
 
     module: str
     title: str
     icon: str
     url_path: str
+    default: bool = False
 
     @property
     def path(self) -> Path:
         return PAGES_DIR / f"{self.module}.py"
 
+    @property
+    def public_path(self) -> str:
+        """The URL path users open: empty (the root) for the default page."""
+        return "" if self.default else self.url_path
+
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("overview", "Overview", ":material/dashboard:", "overview"),
+    PageSpec("overview", "Overview", ":material/dashboard:", "overview", default=True),
     PageSpec("exceptions", "Exception queue", ":material/report:", "exceptions"),
     PageSpec("cycle_time", "Cycle time", ":material/timer:", "cycle-time"),
     PageSpec("automation", "Automation impact", ":material/smart_toy:", "automation"),

@@ -32,6 +32,7 @@ def test_url_paths_are_explicit_and_unique() -> None:
     paths = [page.url_path for page in PAGES]
     assert len(set(paths)) == len(paths) == 6
     assert all(page.path.exists() for page in PAGES)
+    assert [page.public_path for page in PAGES if page.default] == [""]
 
 
 @pytest.mark.parametrize("module", [page.module for page in PAGES])

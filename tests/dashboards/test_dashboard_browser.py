@@ -157,7 +157,7 @@ def test_every_page_renders_without_error_in_a_browser(served_app: str, browser:
     ARTIFACTS.mkdir(exist_ok=True)
     failures = []
     for page in PAGES:
-        browser.get(f"{served_app}/{page.url_path}")
+        browser.get(f"{served_app}/{page.public_path}")
         _wait_for_page(browser, page.title)
         browser.save_screenshot(str(ARTIFACTS / f"dashboard-{page.url_path}.png"))
         errors = [element.text for element in browser.find_elements(By.CSS_SELECTOR, ERRORS)]
