@@ -47,4 +47,4 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile --python-version 3.11 requirements.in -o requirements.lock
 
 clean:
-	rm -rf data dbt_project/target dbt_project/logs .pytest_cache
+	rm -rf data dbt_project/target dbt_project/logs .pytest_cache artifacts

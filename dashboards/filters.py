@@ -18,14 +18,17 @@ from dashboards.queries import read_published
 
 # Persisted choices (shared by all pages) and the per-render widget keys that mirror them.
 CHANNELS_KEY = "filters.channels"
+WAREHOUSES_KEY = "filters.warehouses"
 PLACED_RANGE_KEY = "filters.placed_range"
 CHANNELS_WIDGET_KEY = "_widget.filters.channels"
+WAREHOUSES_WIDGET_KEY = "_widget.filters.warehouses"
 PLACED_RANGE_WIDGET_KEY = "_widget.filters.placed_range"
 
 FILTER_OPTIONS_SQL = """
 select
     count(*) as orders,
     list(distinct channel order by channel) filter (where channel is not null) as channels,
+    list(distinct warehouse_id order by warehouse_id) filter (where warehouse_id is not null) as warehouses,
     cast(min(placed_at) as date) as first_placed_on,
     cast(max(placed_at) as date) as last_placed_on
 from marts.fct_orders
@@ -35,6 +38,8 @@ from marts.fct_orders
 # A null parameter means "no restriction". placed_at is naive UTC, so dates are UTC days.
 ORDER_SCOPE_SQL = """
     (cast($channels as varchar[]) is null or list_contains(cast($channels as varchar[]), channel))
+    and (cast($warehouses as varchar[]) is null
+        or list_contains(cast($warehouses as varchar[]), warehouse_id))
     and (cast($placed_from as date) is null or placed_at >= cast($placed_from as date))
     and (cast($placed_to as date) is null or placed_at < cast($placed_to as date) + 1)
 """
@@ -46,15 +51,18 @@ class FilterOptions:
 
     orders: int
     channels: tuple[str, ...]
+    warehouses: tuple[str, ...]
     first_placed_on: dt.date | None
     last_placed_on: dt.date | None
 
 
 @dataclass(frozen=True)
 class OrderFilters:
-    """The orders in scope: channels (empty = all) and an inclusive UTC range of placed dates."""
+    """The orders in scope: channels and warehouses (empty = all) and an inclusive UTC range of
+    placed dates."""
 
     channels: tuple[str, ...] = ()
+    warehouses: tuple[str, ...] = ()
     placed_from: dt.date | None = None
     placed_to: dt.date | None = None
 
@@ -62,6 +70,7 @@ class OrderFilters:
         """Bound parameters for ``ORDER_SCOPE_SQL``; user input never becomes SQL text."""
         return {
             "channels": list(self.channels) or None,
+            "warehouses": list(self.warehouses) or None,
             "placed_from": self.placed_from,
             "placed_to": self.placed_to,
         }
@@ -71,13 +80,17 @@ def _as_date(value: object) -> dt.date | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
 
 
+def _as_tuple(values: object) -> tuple[str, ...]:
+    return tuple(str(v) for v in values) if pd.api.types.is_list_like(values) else ()
+
+
 def load_filter_options() -> FilterOptions:
-    """Channels and placed-date bounds present in the published ``fct_orders``."""
+    """Channels, warehouses and placed-date bounds present in the published ``fct_orders``."""
     row = read_published(FILTER_OPTIONS_SQL).iloc[0]
-    channels = row["channels"]
     return FilterOptions(
         orders=int(row["orders"]),
-        channels=tuple(str(c) for c in channels) if pd.api.types.is_list_like(channels) else (),
+        channels=_as_tuple(row["channels"]),
+        warehouses=_as_tuple(row["warehouses"]),
         first_placed_on=_as_date(row["first_placed_on"]),
         last_placed_on=_as_date(row["last_placed_on"]),
     )
@@ -99,7 +112,7 @@ def _persist(widget_key: str, state_key: str) -> None:
 
 
 def _reset() -> None:
-    for key in (CHANNELS_KEY, PLACED_RANGE_KEY):
+    for key in (CHANNELS_KEY, WAREHOUSES_KEY, PLACED_RANGE_KEY):
         st.session_state.pop(key, None)
 
 
@@ -111,6 +124,7 @@ def sidebar_filters(options: FilterOptions) -> OrderFilters:
     """
     state = st.session_state
     state[CHANNELS_WIDGET_KEY] = [c for c in state.get(CHANNELS_KEY, []) if c in options.channels]
+    state[WAREHOUSES_WIDGET_KEY] = [w for w in state.get(WAREHOUSES_KEY, []) if w in options.warehouses]
     first, last = options.first_placed_on, options.last_placed_on
     if first is not None and last is not None:
         state[PLACED_RANGE_WIDGET_KEY] = clamp_range(state.get(PLACED_RANGE_KEY), first, last)
@@ -125,6 +139,15 @@ def sidebar_filters(options: FilterOptions) -> OrderFilters:
             help="Leave empty for all channels.",
             on_change=_persist,
             args=(CHANNELS_WIDGET_KEY, CHANNELS_KEY),
+        )
+        warehouses = st.multiselect(
+            "Warehouse",
+            options=list(options.warehouses),
+            key=WAREHOUSES_WIDGET_KEY,
+            placeholder="All warehouses",
+            help="Leave empty for all warehouses (an order's warehouse is the one that ships it).",
+            on_change=_persist,
+            args=(WAREHOUSES_WIDGET_KEY, WAREHOUSES_KEY),
         )
         placed: Sequence[dt.date] = ()
         if first is not None and last is not None:
@@ -142,7 +165,12 @@ def sidebar_filters(options: FilterOptions) -> OrderFilters:
     placed = tuple(placed) if isinstance(placed, Sequence) else (placed,)
     return OrderFilters(
         channels=tuple(channels),
+        warehouses=tuple(warehouses),
         placed_from=placed[0] if placed else None,
         # While only the start is picked, keep everything after it.
         placed_to=placed[1] if len(placed) > 1 else None,
     )
+
+
+# For marts other than fct_orders: restrict them with ``order_id in (...)`` this subquery.
+ORDERS_IN_SCOPE_SQL = "select order_id from marts.fct_orders where" + ORDER_SCOPE_SQL

@@ -34,3 +34,15 @@ def utc_timestamp(value: dt.datetime) -> str:
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
     return f"{stamp:%Y-%m-%d %H:%M} UTC"
+
+
+def rate(value: float | None) -> str:
+    """Rates per 100 or per 1,000 orders, one decimal (e.g. ``4.2``)."""
+    return MISSING if _missing(value) else f"{value:,.1f}"
+
+
+def change(value: float | None, previous: float | None, unit: str = "", decimals: int = 1) -> str | None:
+    """The signed change from ``previous`` to ``value`` (``+1.5 h``), None when either is missing."""
+    if _missing(value) or _missing(previous):
+        return None
+    return f"{value - previous:+,.{decimals}f}{unit}"

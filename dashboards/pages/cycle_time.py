@@ -7,6 +7,7 @@ figure comes from the SQL in ``dashboards.kpis`` over the published marts.
 from __future__ import annotations
 
 import pandas as pd
+import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -20,6 +21,15 @@ from dashboards.kpis import (
     despatched_orders,
 )
 from dashboards.publication import published_data_errors, show_empty_state, show_last_refreshed
+from dashboards.sla_breakdowns import (
+    BREAKDOWNS,
+    MEASURES,
+    breakdown_summary,
+    breakdown_trend,
+    breakdown_values,
+    on_time_heatmap,
+)
+from dashboards.tables import show_table
 
 HOURS_AXIS = "Hours, placed → despatched"
 
@@ -88,9 +98,9 @@ def render_tables(filters: OrderFilters, daily: pd.DataFrame, orders: pd.DataFra
     by_channel = cycle_time_kpis_by_channel(filters)
     by_channel["channel"] = by_channel["channel"].where(~by_channel["is_total"], "All selected")
     st.subheader("By channel")
-    st.dataframe(
+    show_table(
         by_channel.drop(columns="is_total"),
-        hide_index=True,
+        "cycle_time_by_channel",
         column_config={
             "cycle_time_p50_hours": hours,
             "cycle_time_p90_hours": hours,
@@ -99,9 +109,9 @@ def render_tables(filters: OrderFilters, daily: pd.DataFrame, orders: pd.DataFra
         },
     )
     st.subheader("By despatch date")
-    st.dataframe(
+    show_table(
         daily,
-        hide_index=True,
+        "cycle_time_by_despatch_date",
         column_config={
             "despatch_date": st.column_config.DateColumn(format="YYYY-MM-DD"),
             "cycle_time_p50_hours": hours,
@@ -110,7 +120,65 @@ def render_tables(filters: OrderFilters, daily: pd.DataFrame, orders: pd.DataFra
         },
     )
     with st.expander(f"Despatched orders ({len(orders):,}), slowest first"):
-        st.dataframe(orders, hide_index=True, column_config={"cycle_time_to_despatch_hours": hours})
+        show_table(orders, "despatched_orders", column_config={"cycle_time_to_despatch_hours": hours})
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def render_breakdowns(filters: OrderFilters) -> None:
+    """Distribution and trend of a cycle time by channel, warehouse, carrier or service."""
+    st.header("By channel, warehouse, carrier and service")
+    left, right = st.columns(2)
+    breakdown = left.selectbox("Break down by", list(BREAKDOWNS), key="cycle_time.breakdown")
+    measure = right.selectbox("Measure", list(MEASURES), key="cycle_time.measure")
+    summary = breakdown_summary(filters, breakdown, measure)
+    if summary.empty:
+        st.info(f"No selected order has reached that milestone yet ({measure.lower()}).")
+        return
+    values = breakdown_values(filters, breakdown, measure)
+    trend = breakdown_trend(filters, breakdown, measure)
+    box = px.box(values, x="breakdown", y="hours", points="outliers", title=f"{measure}: distribution",
+                 labels={"breakdown": breakdown, "hours": "Hours"})
+    line = px.line(
+        trend, x="placed_on", y="p50_hours", color="breakdown", markers=True, title=f"{measure}: daily p50",
+        labels={"placed_on": "Placed date (UTC)", "p50_hours": "Hours (p50)", "breakdown": breakdown},
+    )
+    chart_left, chart_right = st.columns(2)
+    chart_left.plotly_chart(box, config={"displaylogo": False})
+    chart_right.plotly_chart(line, config={"displaylogo": False})
+    hours = st.column_config.NumberColumn(format="%.1f")
+    show_table(summary.rename(columns={"breakdown": breakdown}), "cycle_time_breakdown",
+               column_config={"p50_hours": hours, "p90_hours": hours, "mean_hours": hours})
+
+
+def heatmap_figure(heatmap: pd.DataFrame) -> go.Figure:
+    """On-time despatch % by weekday (rows) and hour of placement (columns)."""
+    grid = heatmap.pivot(index="iso_weekday", columns="placed_hour", values="on_time_despatch_pct")
+    grid = grid.reindex(index=range(1, 8), columns=range(24))
+    counts = heatmap.pivot(index="iso_weekday", columns="placed_hour", values="orders_with_verdict")
+    counts = counts.reindex(index=range(1, 8), columns=range(24))
+    figure = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy(), x=list(range(24)), y=list(WEEKDAYS), customdata=counts.to_numpy(),
+            zmin=0, zmax=100, colorscale="RdYlGn", colorbar={"title": "On time %"},
+            hovertemplate="%{y} %{x}:00 UTC<br>on time %{z:.1f}%<br>orders %{customdata}<extra></extra>",
+        )
+    )
+    figure.update_layout(title="On-time despatch by day and hour of placement (UTC)",
+                         xaxis_title="Hour placed (UTC)", yaxis={"autorange": "reversed"}, margin={"t": 48})
+    return figure
+
+
+def render_heatmap(filters: OrderFilters) -> None:
+    """When orders are placed that miss their despatch deadline."""
+    heatmap = on_time_heatmap(filters)
+    if heatmap.empty:
+        st.info("No selected order has an on-time verdict yet (despatched, or overdue).")
+        return
+    st.plotly_chart(heatmap_figure(heatmap), config={"displaylogo": False})
+    show_table(heatmap, "on_time_by_weekday_hour",
+               column_config={"on_time_despatch_pct": st.column_config.NumberColumn(format="%.1f%%")})
 
 
 def render() -> None:
@@ -137,6 +205,8 @@ def render() -> None:
         left.plotly_chart(daily_figure(daily), config={"displaylogo": False})
         right.plotly_chart(histogram_figure(orders), config={"displaylogo": False})
     render_tables(filters, daily, orders)
+    render_breakdowns(filters)
+    render_heatmap(filters)
 
 
 st.title("Cycle time")

@@ -1,8 +1,11 @@
-"""Fixtures of the dashboard tests: a data folder in force, the published file, a clean cache."""
+"""Fixtures of the dashboard tests: a data folder in force, a hand-made published file, a real
+published warehouse built by the pipeline once per session, and a clean cache."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -29,3 +32,51 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def published(data_dir: Path) -> Path:
     """The known published warehouse at ``<data_dir>/published/warehouse.duckdb``."""
     return build_published(data_dir / "published" / "warehouse.duckdb")
+
+
+# A world whose rule changes (the v2 versions, effective 2026-11-28) have a week of orders on
+# either side, so automation_impact has rows: 14 days up to Friday 2026-12-04, 11:00 UTC.
+REAL_WORLD_NOW = datetime(2026, 12, 4, 11, 0, tzinfo=UTC)
+REAL_WORLD_DAYS = 14
+REAL_WORLD_SEED = 11
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder after one real ``orderloop run`` over a simulated merchant (about a minute).
+
+    Built once per session: the page tests compare what the pages show with SQL over its
+    published copy, so the figures come from the real pipeline, not from hand-made tables.
+    """
+    from orderloop.cli import main
+    from sandbox.generator import generate_world
+    from tests.conftest import use_data_dir
+
+    previous = os.environ.get("ORDERLOOP_DATA_DIR")
+    root = tmp_path_factory.mktemp("dashboards-world") / "data"
+    paths = use_data_dir(root)
+    try:
+        generate_world(paths.sandbox, days=REAL_WORLD_DAYS, seed=REAL_WORLD_SEED, now=REAL_WORLD_NOW)
+        assert main(["run"]) == 0, f"orderloop run failed; see {root / 'logs' / 'last_run.log'}"
+    finally:
+        if previous:
+            use_data_dir(Path(previous))
+    assert paths.published.exists()
+    return root
+
+
+@pytest.fixture
+def real_data_dir(built_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The built data folder in force for the app under test (read-only use only)."""
+    monkeypatch.setenv("ORDERLOOP_DATA_DIR", str(built_warehouse))
+    monkeypatch.setenv("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+    return built_warehouse
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Repeat a skipped browser test at the very end, in colour: a skip must not read as a pass."""
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        message = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        if "headless browser test SKIPPED" in message:
+            terminalreporter.write_sep("!", message.removeprefix("Skipped: "), yellow=True, bold=True)

@@ -59,7 +59,10 @@ def tiles(at: AppTest) -> dict[str, str]:
 
 
 def run(script: Path) -> AppTest:
+    """Run the page, or the app switched to this page (the app opens on the Overview)."""
     at = AppTest.from_file(script, default_timeout=TIMEOUT).run()
+    if script == APP:
+        at.switch_page("pages/cycle_time.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -77,7 +80,8 @@ def test_tiles_equal_independent_sql(published: Path, script: Path) -> None:
 
 
 def test_app_entry_switches_to_the_page(published: Path) -> None:
-    at = run(APP)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert at.title[0].value == "Overview"
     at.switch_page("pages/cycle_time.py").run()
 
     assert not at.exception
@@ -114,6 +118,7 @@ def test_filters_come_from_session_state(published: Path) -> None:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.session_state[CHANNELS_KEY] = ["pos", "no-longer-present"]
     at.run()
+    at.switch_page("pages/cycle_time.py").run()
 
     assert not at.exception
     assert at.sidebar.multiselect[0].value == ["pos"]
