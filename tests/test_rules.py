@@ -228,9 +228,9 @@ PAID = {"is_address_valid": True, "is_phone_valid": True, "is_routed_with_stock"
 
 
 def test_the_payment_holds_apply_only_from_holds_v3():
-    """holds-v3 (2026-11-29) holds an open review and a score above 64 unless a person approved
+    """holds-v3 (2026-11-28 12:00 UTC) holds an open review and a score above 64 unless a person approved
     the payment's review; before it the same orders are booked."""
-    before_at, after_at = datetime(2026, 11, 28, 23, 59, tzinfo=UTC), datetime(2026, 11, 29, tzinfo=UTC)
+    before_at, after_at = datetime(2026, 11, 28, 11, 59, tzinfo=UTC), datetime(2026, 11, 28, 12, tzinfo=UTC)
     labels = label_rules(after_at)
     before, after = in_force(HoldRules, before_at), in_force(HoldRules, after_at)
     assert (before.version, after.version) == ("holds-v2", "holds-v3")

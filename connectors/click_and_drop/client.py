@@ -11,6 +11,7 @@ its retry (here, or in the next run from the ledger's ``pending``) gets that boo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import dlt
@@ -33,6 +34,9 @@ class BookingResult:
     order_identifier: int | None = None
     tracking_number: str | None = None
     failure_reason: str | None = None
+    # Click & Drop's createdOn: when the carrier says the label was created (its clock, which
+    # is the one the rest of the order's history is told in).
+    created_on: datetime | None = None
 
 
 class ClickAndDropClient:
@@ -87,6 +91,7 @@ class ClickAndDropClient:
                     order_identifier=created.get("orderIdentifier"),
                     tracking_number=created.get("trackingNumber")
                     or next((p.get("trackingNumber") for p in created.get("packages") or []), None),
+                    created_on=_utc_naive(created.get("createdOn")),
                 )
         reasons = [
             _describe_error(error)
@@ -94,6 +99,17 @@ class ClickAndDropClient:
             for error in failed.get("errors") or []
         ]
         return BookingResult(reference, accepted=False, failure_reason="; ".join(reasons) or "rejected")
+
+
+def _utc_naive(stamp: str | None) -> datetime | None:
+    """An ISO 8601 timestamp as naive UTC (the warehouse's convention); None if absent or unreadable."""
+    if not stamp:
+        return None
+    try:
+        parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 def _describe_error(error: dict[str, Any]) -> str:

@@ -158,7 +158,9 @@ def book_labels(
         # same orderReference, which Click & Drop answers with the original booking.
         result = client.create_order(click_and_drop_order(row, rules))
         if result.accepted:
-            ledger.record_booked(key, now(), result.order_identifier, result.tracking_number)
+            ledger.record_booked(
+                key, now(), result.order_identifier, result.tracking_number, result.created_on
+            )
             summary.booked += 1
         else:
             reason = result.failure_reason or "rejected"

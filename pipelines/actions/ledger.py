@@ -33,6 +33,8 @@ create table if not exists actions.label_bookings (
     failure_reason varchar,
     rule_version varchar not null
 );
+-- Added after the first release: ledgers created before get the column on first use.
+alter table actions.label_bookings add column if not exists carrier_created_at timestamp;
 """
 
 
@@ -85,16 +87,23 @@ class LabelBookingLedger:
         )
 
     def record_booked(
-        self, key: str, at: datetime, carrier_order_identifier: int | None, tracking_number: str | None
+        self,
+        key: str,
+        at: datetime,
+        carrier_order_identifier: int | None,
+        tracking_number: str | None,
+        carrier_created_at: datetime | None = None,
     ) -> None:
+        """``carrier_created_at``: the carrier's own time of the booking, which the order's
+        lifecycle uses (``at`` is when this ledger heard of it)."""
         self._conn.execute(
             """
             update actions.label_bookings
             set status = 'booked', completed_at = ?, carrier_order_identifier = ?, tracking_number = ?,
-                failure_reason = null
+                failure_reason = null, carrier_created_at = ?
             where idempotency_key = ?
             """,
-            [at, carrier_order_identifier, tracking_number, key],
+            [at, carrier_order_identifier, tracking_number, carrier_created_at, key],
         )
 
     def record_failed(self, key: str, at: datetime, reason: str) -> None:

@@ -64,7 +64,7 @@ def journey(tmp_path_factory):
     )
     new = [(order_id, name) for order_id, name in booked if order_id not in known]
     assert new, "two hours of the world should bring a new order that the loop books"
-    advance(paths.sandbox, 4 * 24)  # picked, despatched, carried and delivered
+    advance(paths.sandbox, 8 * 24)  # picked, despatched, carried (over a weekend) and delivered
     assert main(["run"]) == 0
     return paths, new[0]
 

@@ -252,7 +252,7 @@ def test_a_refused_booking_fails_naming_click_and_drop_and_the_request_but_not_t
 
 # --- The payment holds, on real label_booking_queue rows ----------------------------------
 
-HOLDS_V3_AT = datetime(2026, 11, 29, tzinfo=UTC)
+HOLDS_V3_AT = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

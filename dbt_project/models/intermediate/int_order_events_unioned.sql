@@ -90,7 +90,7 @@ label_events as (
     select
         order_id,
         case when booking_status = 'booked' then 'label_booked' else 'label_booking_failed' end as event_type,
-        completed_at as occurred_at,
+        booked_at as occurred_at,
         'click_and_drop' as source,
         'system' as actor,
         failure_reason as reason,
