@@ -9,7 +9,9 @@ changes nothing about it):
 - routing: the open orders, re-planned now against the stock on hand with the allocation
   function (priorities, routing, cut-offs);
 - label booking: the orders of the label queue placed in the window, at the time their label
-  was booked (the ledger) or now if it was not, with the booking functions (holds, labels);
+  was booked (the ledger) or now if it was not, with the booking functions (holds, labels) on
+  the queue's rows, which carry every fact a hold reads (contact checks, stock, the payment's
+  fraud risk score and open review), so a candidate ``max_fraud_score`` replays like any hold;
 - exceptions: the exceptions opened in the window, at their opening time (owners and holds);
 - stock: what each channel may publish now (safety stock, channel allocation).
 

@@ -1,6 +1,12 @@
 """Stripe's side of a WooCommerce payment: PaymentIntent, Charge and Review snapshots, and the events
 that record them.
 
+Every charge carries Radar's `outcome` (`risk_score` 0-100, `risk_level` normal below 65,
+elevated from 65, highest from 75), a pure function of the seed and the order, so the same world
+scores the same. The merchant's Radar rule reviews payments scored 70 or more instead of blocking
+the highest risk, so reviewed orders score 70-89; about one other payment in 40 scores elevated
+(65-69) without a review; declines are the issuer's, at a normal score.
+
 Events are immutable once written (as Stripe's are): each stores the object as it was at that
 moment, rendered for API version 2024-06-20 (so `charge.refunds` is not included).
 """
@@ -13,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sandbox.stable_ids import opaque, stripe_id
+from sandbox.stable_ids import hex_digest, opaque, stripe_id
 
 API_VERSION = "2024-06-20"
 SHOP_NAME = "Orderloop Sandbox Store"
@@ -28,6 +34,58 @@ def pence(amount: str) -> int:
 def unix(moment: datetime) -> int:
     """Stripe timestamps are whole unix seconds."""
     return int(moment.timestamp())
+
+
+REVIEW_FROM_SCORE = 70  # the merchant's Radar rule: review payments scored this or more
+ELEVATED_FROM, HIGHEST_FROM = 65, 75  # Stripe's risk levels by score
+
+
+def risk_level(score: int) -> str:
+    """Radar's level for a score."""
+    if score >= HIGHEST_FROM:
+        return "highest"
+    return "elevated" if score >= ELEVATED_FROM else "normal"
+
+
+def risk_score(seed: int, order_id: int, reviewed: bool) -> int:
+    """Radar's score of the order's charge: deterministic per order; reviewed payments score high."""
+    draw = int(hex_digest(seed, "radar", order_id, length=12), 16)
+    if reviewed:
+        return REVIEW_FROM_SCORE + draw % 20
+    if draw % 40 == 0:
+        return ELEVATED_FROM + (draw >> 8) % 5
+    # Most payments score low: the smaller of two draws below the elevated level.
+    return min(draw % ELEVATED_FROM, (draw >> 16) % ELEVATED_FROM)
+
+
+def outcome(order: sqlite3.Row, failed: bool) -> dict[str, Any]:
+    """The charge's `outcome` as Radar and the card network left it."""
+    score = order["risk_score"] if order["risk_score"] is not None else 0
+    level = risk_level(score)
+    if failed:
+        error = json.loads(order["payment_error"])
+        return {
+            "network_status": "declined_by_network",
+            "reason": error.get("decline_code"),
+            "risk_level": level,
+            "risk_score": score,
+            "seller_message": "The bank did not return any further details with this decline.",
+            "type": "issuer_declined",
+        }
+    reviewed = score >= REVIEW_FROM_SCORE
+    return {
+        "network_status": "approved_by_network",
+        "reason": "elevated_risk_level" if reviewed else None,
+        "risk_level": level,
+        "risk_score": score,
+        "seller_message": (
+            "Stripe evaluated this payment as having elevated risk, and placed it in your manual"
+            " review queue."
+            if reviewed
+            else "Payment complete."
+        ),
+        "type": "manual_review" if reviewed else "authorized",
+    }
 
 
 def _metadata(order: sqlite3.Row) -> dict[str, str]:
@@ -104,6 +162,7 @@ def charge(seed: int, order: sqlite3.Row) -> dict[str, Any]:
         "failure_message": "Your card was declined." if failed else None,
         "livemode": False,
         "metadata": _metadata(order),
+        "outcome": outcome(order, failed),
         "paid": not failed,
         "payment_intent": order["intent_id"],
         "payment_method": _payment_method(seed, order),
@@ -112,23 +171,31 @@ def charge(seed: int, order: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def review(seed: int, order: sqlite3.Row, opened: datetime) -> dict[str, Any]:
-    """A Radar review opened by a rule on the order's charge."""
+def review(
+    seed: int,
+    order: sqlite3.Row,
+    opened: datetime,
+    opened_reason: str = "rule",
+    closed_reason: str | None = None,
+) -> dict[str, Any]:
+    """A Radar review of the order's charge, opened by a rule (or by hand: `manual`); closed
+    (`approved`, `canceled`, ...) when `closed_reason` is given. It names the charge and the
+    PaymentIntent but carries no metadata, as Stripe's reviews do not."""
     billing = json.loads(order["billing_json"])
     return {
         "id": stripe_id("prv", seed, order["id"]),
         "object": "review",
         "billing_zip": billing["postcode"],
         "charge": order["charge_id"],
-        "closed_reason": None,
+        "closed_reason": closed_reason,
         "created": unix(opened),
         "ip_address": order["customer_ip"],
         "ip_address_location": None,
         "livemode": False,
-        "open": True,
-        "opened_reason": "rule",
+        "open": closed_reason is None,
+        "opened_reason": opened_reason,
         "payment_intent": order["intent_id"],
-        "reason": "rule",
+        "reason": closed_reason or opened_reason,
         "session": None,
     }
 

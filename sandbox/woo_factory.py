@@ -278,8 +278,9 @@ class WooPlanner:
             code, message = rng.choice(DECLINES)
             events.append(WooEvent(auth_at, "payment_failed", {"decline_code": code, "message": message}))
             return events
-        events.append(WooEvent(auth_at, "authorised"))
         reviewed = rng.random() < 0.03
+        # Radar scores the charge as it is authorised; a high score puts it in review.
+        events.append(WooEvent(auth_at, "authorised", {"reviewed": reviewed}))
         if reviewed:
             events.append(WooEvent(auth_at + timedelta(seconds=2), "review_opened"))
         if rng.random() < 0.02:  # the customer changes their mind before the payment is taken

@@ -11,15 +11,15 @@ import json
 import random
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from faker import Faker
 
 from sandbox.order_factory import placement_times
-from sandbox.stable_ids import opaque, stripe_id
-from sandbox.stripe_events import charge, payment_intent, pence, record_event, review, unix
+from sandbox.stable_ids import hex_digest, opaque, stripe_id
+from sandbox.stripe_events import charge, payment_intent, pence, record_event, review, risk_score, unix
 from sandbox.timeutil import parse_iso, to_iso
 from sandbox.woo_factory import WooEvent, WooOrderPlan, WooPlanner, money
 
@@ -179,9 +179,31 @@ class WooWorld:
         )
         self._stripe("payment_intent.created", at, order_id, payment_intent(self.seed, order))
 
-    def _charge_columns(self, order_id: int, at: datetime) -> dict[str, Any]:
+    def _charge_columns(self, order_id: int, at: datetime, reviewed: bool = False) -> dict[str, Any]:
         charge_id = stripe_id("ch", self.seed, order_id)
-        return {"charge_id": charge_id, "charge_created": unix(at)}
+        score = risk_score(self.seed, order_id, reviewed)
+        return {"charge_id": charge_id, "charge_created": unix(at), "risk_score": score}
+
+    def open_review_since(self, order_id: int) -> datetime | None:
+        """When the order's Radar review opened, if it is still open."""
+        rows = self.conn.execute(
+            "SELECT type, created FROM stripe_events"
+            " WHERE order_id = ? AND type LIKE 'review.%' ORDER BY seq",
+            (order_id,),
+        ).fetchall()
+        if not rows or rows[-1]["type"] != "review.opened":
+            return None
+        return datetime.fromtimestamp(rows[-1]["created"], tz=UTC)
+
+    def _close_review(self, order_id: int, at: datetime, closed_reason: str) -> None:
+        opened_at = self.open_review_since(order_id)
+        if opened_at is None:
+            return
+        snapshot = review(self.seed, self.order(order_id), opened_at, closed_reason=closed_reason)
+        changed = {"open": True}
+        self._stripe("review.closed", at, order_id, snapshot, previous_attributes=changed, via_api=False)
+        note = f"The opened review for this order is now closed. Reason: ({closed_reason})"
+        add_note(self.conn, order_id, at, note)
 
     def _on_payment_failed(self, order_id: int, at: datetime, payload: dict[str, Any]) -> None:
         columns = self._charge_columns(order_id, at)
@@ -194,12 +216,14 @@ class WooWorld:
             "type": "card_error",
         }
         order = self._update(order_id, at, payment_error=json.dumps(error, sort_keys=True), **columns)
+        self._stripe("charge.failed", at, order_id, charge(self.seed, order))
         self._stripe("payment_intent.payment_failed", at, order_id, payment_intent(self.seed, order))
         self._set_status(order_id, at, "failed", f"Error processing payment. Reason: {payload['message']}")
 
     def _on_authorised(self, order_id: int, at: datetime, payload: dict[str, Any]) -> None:
-        columns = self._charge_columns(order_id, at)
+        columns = self._charge_columns(order_id, at, bool(payload.get("reviewed")))
         order = self._update(order_id, at, intent_status="requires_capture", **columns)
+        self._stripe("charge.succeeded", at, order_id, charge(self.seed, order))
         self._stripe(
             "payment_intent.amount_capturable_updated", at, order_id, payment_intent(self.seed, order)
         )
@@ -211,19 +235,33 @@ class WooWorld:
         self._set_status(order_id, at, "on-hold", prefix)
 
     def _on_review_opened(self, order_id: int, at: datetime, payload: dict[str, Any]) -> None:
-        self._stripe(
-            "review.opened", at, order_id, review(self.seed, self.order(order_id), at), via_api=False
-        )
+        """Radar's rule opens a review as the payment is authorised; `{"opened_reason": "manual"}` is
+        someone adding a payment to the review queue by hand."""
+        reason = payload.get("opened_reason", "rule")
+        snapshot = review(self.seed, self.order(order_id), at, opened_reason=reason)
+        self._stripe("review.opened", at, order_id, snapshot, via_api=False)
         add_note(
             self.conn,
             order_id,
             at,
             "A review has been opened for this order. Action is needed. Please go to your Stripe Dashboard"
-            " to review the issue. Reason: (rule)",
+            f" to review the issue. Reason: ({reason})",
         )
 
     def _on_captured(self, order_id: int, at: datetime, payload: dict[str, Any]) -> None:
+        """The merchant takes the payment. A payment under review is mostly approved in Stripe first;
+        about one in three is processed in WooCommerce with its review still open."""
+        if self.open_review_since(order_id) is not None:
+            if int(hex_digest(self.seed, "review", order_id, length=8), 16) % 3 != 0:
+                self._close_review(order_id, at, "approved")
         order = self._update(order_id, at, intent_status="succeeded", paid_gmt=to_iso(at))
+        self._stripe(
+            "charge.captured",
+            at,
+            order_id,
+            charge(self.seed, order),
+            previous_attributes={"amount_captured": 0, "balance_transaction": None, "captured": False},
+        )
         self._stripe("payment_intent.succeeded", at, order_id, payment_intent(self.seed, order))
         self._set_status(order_id, at, "processing", author=MERCHANT)
         add_note(self.conn, order_id, at, f"Stripe charge complete (Charge ID: {order['charge_id']})")
@@ -234,6 +272,7 @@ class WooWorld:
     def _on_cancel_authorised(self, order_id: int, at: datetime, payload: dict[str, Any]) -> None:
         order = self._update(order_id, at, intent_status="canceled", cancelled_at=unix(at))
         self._stripe("payment_intent.canceled", at, order_id, payment_intent(self.seed, order))
+        self._close_review(order_id, at, "canceled")  # Stripe closes the review of a cancelled payment
         self._set_status(order_id, at, "cancelled", author=MERCHANT)
         add_note(self.conn, order_id, at, "Stripe pre-authorization cancelled; no payment was taken.")
 

@@ -92,7 +92,7 @@ CREATE TABLE IF NOT EXISTS woo_orders (
     customer_ip TEXT NOT NULL, user_agent TEXT NOT NULL, address_valid INTEGER NOT NULL,
     intent_id TEXT, intent_created INTEGER, intent_status TEXT, charge_id TEXT, charge_created INTEGER,
     stripe_customer TEXT, amount_refunded INTEGER NOT NULL DEFAULT 0, payment_error TEXT,
-    cancelled_at INTEGER
+    cancelled_at INTEGER, risk_score INTEGER
 );
 CREATE INDEX IF NOT EXISTS woo_orders_modified ON woo_orders(modified_gmt);
 CREATE INDEX IF NOT EXISTS woo_orders_created ON woo_orders(created_gmt);
@@ -358,6 +358,10 @@ def upgrade_schema(conn: sqlite3.Connection) -> None:
     """Create every table added after the first release that `conn`'s world still lacks (idempotent)."""
     for script in (CHANNEL_SCHEMA, LOGISTICS_SCHEMA, AFTERSALES_SCHEMA, FAULT_LOG_SCHEMA, OPERATIONS_SCHEMA):
         conn.executescript(script)
+    # Columns added to existing tables later: Radar's risk score of each Woo order's charge.
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(woo_orders)")}
+    if "risk_score" not in columns:
+        conn.execute("ALTER TABLE woo_orders ADD COLUMN risk_score INTEGER")
 
 
 @contextmanager

@@ -115,6 +115,32 @@ def test_dropping_the_address_hold_books_held_orders_earlier(built, tmp_path, ca
     assert "held (invalid_address) -> book TPN24" in out
 
 
+def test_a_lower_fraud_score_maximum_raises_holds_on_the_riskier_orders(built, tmp_path, capsys):
+    """The label replay reads each queued order's Radar score: a candidate holding scores above
+    20 holds the WooCommerce orders scored higher, and books no Shopify order later."""
+    since = _window_start(built)
+    candidate = tmp_path / "holds.yaml"
+    candidate.write_text(
+        "rule_set: holds\nversions:\n"
+        "  - version: holds-strict\n    effective_from: 2026-01-01T00:00:00Z\n"
+        "    description: hold risky payments\n    invalid_address: true\n    invalid_phone: false\n"
+        "    max_fraud_score: 20\n    hold_payment_review: true\n"
+    )
+    code, figures, out = _dry_run(capsys, candidate)
+
+    assert code == 0, out
+    queue = ("select count(*) from marts.label_booking_queue where placed_at >= ? and fraud_risk_score > 20"
+             " and not has_open_payment_review and not is_payment_review_approved"
+             " and (is_address_valid and is_routed_with_stock) = ?")
+    # Booked today become held; held today for their address or stock are held for the score first.
+    raised, reason_changed = _sql(built, queue, [since, True]), _sql(built, queue, [since, False])
+    assert raised > 0, "the world must have queued orders scored above 20"
+    assert figures["label holds raised (labels booked later)"] == raised
+    assert figures["label holds cleared (labels booked earlier)"] == 0
+    assert "-> held (fraud_score)" in out and "woocommerce:" in out
+    assert figures["label holds for another reason"] == reason_changed
+
+
 def test_a_candidate_effective_after_every_decision_changes_nothing(built, tmp_path, capsys):
     candidate = _owners_candidate(tmp_path, "2099-01-01T00:00:00Z")
     code, figures, out = _dry_run(capsys, candidate)

@@ -37,8 +37,13 @@ DEFAULT_EVENT_TYPES: tuple[str, ...] = (
     "payment_intent.succeeded",
     "payment_intent.payment_failed",
     "payment_intent.canceled",
+    # Charges carry Radar's outcome (risk score and level); reviews hold a payment for a person.
+    "charge.succeeded",
+    "charge.captured",
+    "charge.failed",
     "charge.refunded",
     "review.opened",
+    "review.closed",
 )
 
 
@@ -64,6 +69,10 @@ EVENT_COLUMNS = nullable_columns(
     data__object__captured="bool",
     data__object__refunded="bool",
     data__object__reason="text",
+    data__object__closed_reason="text",
+    data__object__outcome__risk_score="bigint",
+    data__object__outcome__risk_level="text",
+    data__object__outcome__type="text",
     data__object__metadata__order_id="text",
     data__object__metadata__order_reference="text",
     data__object__last_payment_error__code="text",

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from orderloop.rule_sets.channel_allocation import ChannelAllocationRules
 from orderloop.rule_sets.cutoffs import CutoffRules
+from orderloop.rule_sets.despatch_risk import DespatchRiskRules
 from orderloop.rule_sets.exception_owners import ExceptionOwnerRules
 from orderloop.rule_sets.holds import HoldRules
 from orderloop.rule_sets.labels import LabelRules
@@ -26,7 +27,8 @@ from orderloop.rule_sets.safety_stock import SafetyStockRules
 from orderloop.rule_sets.versioning import RuleError, RuleSet, RuleVersion
 
 __all__ = [
-    "RULES_DIR", "RULE_SETS", "ChannelAllocationRules", "CutoffRules", "ExceptionOwnerRules", "HoldRules",
+    "RULES_DIR", "RULE_SETS", "ChannelAllocationRules", "CutoffRules", "DespatchRiskRules",
+    "ExceptionOwnerRules", "HoldRules",
     "LabelRules", "NotificationRules", "PriorityRules", "RoutingRules", "RuleError", "RuleSet", "RuleVersion",
     "SafetyStockRules",
     "in_force", "label_rules", "load_rule_set", "load_rules", "notification_rules", "routing_rules",

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from orderloop.paths import PROJECT_ROOT
 from orderloop.rule_sets.channel_allocation import ChannelAllocationRules
 from orderloop.rule_sets.cutoffs import CutoffRules
+from orderloop.rule_sets.despatch_risk import DespatchRiskRules
 from orderloop.rule_sets.exception_owners import ExceptionOwnerRules
 from orderloop.rule_sets.holds import HoldRules
 from orderloop.rule_sets.labels import LabelRules
@@ -30,6 +31,7 @@ RULE_SETS: dict[str, type[RuleVersion]] = {
     "holds": HoldRules,
     "exception_owners": ExceptionOwnerRules,
     "cutoffs": CutoffRules,
+    "despatch_risk": DespatchRiskRules,
     "safety_stock": SafetyStockRules,
     "channel_allocation": ChannelAllocationRules,
     "notifications": NotificationRules,

@@ -1,8 +1,9 @@
 """Book Click & Drop labels for the orders in ``label_booking_queue``, each exactly once.
 
 Queued orders are taken in the priorities' order (rules/priorities.yaml: express first,
-then the oldest). For each: hold it if the rules in force say so (rules/holds.yaml: a
-contact that failed validation; rules/labels.yaml: no stock routed); skip it if the ledger shows a
+then the oldest). For each: hold it if the rules in force say so (rules/holds.yaml: an open
+payment review, a fraud risk score above the maximum, a contact that failed validation;
+rules/labels.yaml: no stock routed); skip it if the ledger shows a
 booked label, or a rejection for the same address (a corrected address gets a new key and
 so a new attempt); otherwise write ``pending``, call Click & Drop with the queue's
 ``order_reference`` as ``orderReference`` (which Click & Drop treats as idempotent; the
@@ -36,6 +37,8 @@ class BookingSummary:
     skipped_already_rejected: int = 0
     held_invalid_address: int = 0
     held_invalid_phone: int = 0
+    held_payment_review: int = 0
+    held_fraud_score: int = 0
     held_no_stock: int = 0
     rejections: list[str] = field(default_factory=list)
 
@@ -51,8 +54,21 @@ def service_for(row: Mapping[str, Any], rules: LabelRules) -> str:
     return rules.default_service
 
 
+def fraud_score_above(row: Mapping[str, Any], holds: HoldRules) -> bool:
+    """The payment's risk score is above the rules' maximum and no person approved its review."""
+    score = row.get("fraud_risk_score")
+    if holds.max_fraud_score is None or score is None or row.get("is_payment_review_approved"):
+        return False
+    return int(score) > holds.max_fraud_score
+
+
 def hold_reason(row: Mapping[str, Any], rules: LabelRules, holds: HoldRules) -> str | None:
-    """Why the rules hold this order back from a label now, or None."""
+    """Why the rules hold this order back from a label now, or None. A payment in doubt is
+    named first: until it is settled the order may not be sent at all."""
+    if holds.hold_payment_review and row.get("has_open_payment_review"):
+        return "payment_review"
+    if fraud_score_above(row, holds):
+        return "fraud_score"
     if holds.invalid_address and not row.get("is_address_valid"):
         return "invalid_address"
     if holds.invalid_phone and not row.get("is_phone_valid"):

@@ -70,6 +70,8 @@ def label_bookings(context: AssetExecutionContext, warehouse: WarehouseResource)
             "skipped_already_rejected": summary.skipped_already_rejected,
             "held_invalid_address": summary.held_invalid_address,
             "held_invalid_phone": summary.held_invalid_phone,
+            "held_payment_review": summary.held_payment_review,
+            "held_fraud_score": summary.held_fraud_score,
             "held_no_stock": summary.held_no_stock,
             "ledger_booked_total": totals.get("booked", 0),
             "ledger_failed_total": totals.get("failed", 0),

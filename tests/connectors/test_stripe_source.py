@@ -109,6 +109,27 @@ def test_full_load_matches_the_account_and_a_rerun_asks_only_after_the_cursor(wo
     assert all(_params(r)["created[gte]"] == [str(cursor)] for r in rerun)
 
 
+def test_charges_land_with_radars_outcome_and_reviews_with_their_payment(world, stripe):
+    """Each charge event's outcome.risk_score and risk_level are columns (typed even before a
+    load has seen a review close); a review, which has no metadata, names its PaymentIntent."""
+    _load(world)
+    charges = _query(world, "select data__object__outcome__risk_score, data__object__outcome__risk_level,"
+                            " data__object__outcome__type from raw_stripe.events where type like 'charge.%'")
+    assert charges and all(score is not None and 0 <= score <= 100 for score, _, _ in charges)
+    levels = {"normal": range(0, 65), "elevated": range(65, 75), "highest": range(75, 101)}
+    assert all(score in levels[level] for score, level, _ in charges)
+    assert {kind for *_, kind in charges} <= {"authorized", "manual_review", "issuer_declined"}
+    types = dict(_query(world, "select column_name, data_type from information_schema.columns"
+                               " where table_schema = 'raw_stripe' and table_name = 'events'"))
+    assert types["data__object__outcome__risk_score"] == "BIGINT"
+    assert types["data__object__closed_reason"] == "VARCHAR"
+    reviews = _query(world, "select data__object__payment_intent, data__object__metadata__order_id"
+                            " from raw_stripe.events where type = 'review.opened'")
+    intents = {i for (i,) in _query(world, "select data__object__id from raw_stripe.events"
+                                           " where type = 'payment_intent.created'")}
+    assert reviews and all(intent in intents and order is None for intent, order in reviews)
+
+
 def test_every_type_asked_for_follows_the_cursor_across_pages(world, stripe):
     """``event_types=[]`` asks for every type; more than one page means ``starting_after`` hops."""
     _load(world, event_types=[])

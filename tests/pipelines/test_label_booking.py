@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
 
 from connectors.click_and_drop import ClickAndDropClient, ClickAndDropError
 from orderloop.sandbox_mode import SANDBOX_CLICK_AND_DROP_KEY
-from pipelines.actions.label_booking import book_labels
+from pipelines.actions.label_booking import book_labels, hold_reason
 from pipelines.actions.ledger import LabelBookingLedger, label_booking_key
 from sandbox.stats import world_stats
 
@@ -248,3 +248,93 @@ def test_a_refused_booking_fails_naming_click_and_drop_and_the_request_but_not_t
     status = "401" if failure == "wrong key" else "503"
     assert f"Click & Drop API answered HTTP {status} to POST {server.url}/api/v1/orders" in message
     assert "#9001" in message and key not in message
+
+
+# --- The payment holds, on real label_booking_queue rows ----------------------------------
+
+HOLDS_V3_AT = datetime(2026, 11, 28, 12, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def queued(tmp_path_factory):
+    """A world where someone put a paid WooCommerce order (processing, valid address) in
+    Stripe's review queue by hand, after one `orderloop run`: the label queue's rows, the
+    reviewed order's id, and the world served over HTTP."""
+    from orderloop.cli import main
+    from sandbox.generator import generate_world
+    from sandbox.server import SandboxServer
+    from sandbox.woo_factory import WooEvent
+    from sandbox.woo_lifecycle import WooWorld
+    from sandbox.world import opened, world_seed
+    from tests.conftest import WORLD_DAYS, WORLD_NOW, WORLD_SEED, use_data_dir
+
+    paths = use_data_dir(tmp_path_factory.mktemp("holds") / "data")
+    generate_world(paths.sandbox, days=WORLD_DAYS, seed=WORLD_SEED, now=WORLD_NOW)
+    with opened(paths.sandbox, write=True) as conn:
+        reviewed = conn.execute(
+            "SELECT id FROM woo_orders WHERE status = 'processing' AND address_valid = 1 ORDER BY id DESC"
+        ).fetchone()["id"]
+        by_hand = WooEvent(WORLD_NOW - timedelta(minutes=30), "review_opened", {"opened_reason": "manual"})
+        WooWorld(conn, world_seed(conn)).apply(reviewed, by_hand)
+    assert main(["run"]) == 0
+    with duckdb.connect(str(paths.warehouse), read_only=True) as conn:
+        cursor = conn.execute("select * from marts.label_booking_queue order by order_reference")
+        columns = [c[0] for c in cursor.description]
+        rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+    with SandboxServer(paths.sandbox) as server:
+        client = ClickAndDropClient(f"{server.url}/api/v1", SANDBOX_CLICK_AND_DROP_KEY)
+        yield paths, rows, str(reviewed), client
+
+
+def _rules_at(at: datetime):
+    """The label and hold rules in force at ``at``, with the stock rule off so only holds decide."""
+    from orderloop.rule_sets import HoldRules, in_force, label_rules
+
+    return label_rules(at).model_copy(update={"require_stock": False}), in_force(HoldRules, at)
+
+
+def test_an_open_payment_review_holds_the_order_from_holds_v3(queued, tmp_path):
+    paths, rows, reviewed, client = queued
+    woo = {row["order_id"]: row for row in rows if row["channel"] == "woocommerce"}
+    row = woo[reviewed]
+    assert row["has_open_payment_review"] is True and row["fraud_risk_score"] is not None
+    others = [r for r in woo.values() if not r["has_open_payment_review"] and r["is_address_valid"]]
+    assert others, "the world must leave other WooCommerce orders to book"
+    assert not any(r["has_open_payment_review"] for r in rows if r["channel"] != "woocommerce")
+
+    labels, holds = _rules_at(HOLDS_V3_AT)
+    assert holds.hold_payment_review
+    with duckdb.connect(str(tmp_path / "ledger.duckdb")) as conn:
+        ledger = LabelBookingLedger(conn)
+        summary = book_labels([row, *others], ledger, client, rules=labels, holds=holds)
+        assert (summary.held_payment_review, summary.booked) == (1, len(others))
+        assert not ledger.has_booked(reviewed)
+        # Under holds-v2 (before the payment holds) the same row is booked.
+        labels_v2, holds_v2 = _rules_at(HOLDS_V3_AT - timedelta(minutes=1))
+        again = book_labels([row], ledger, client, rules=labels_v2, holds=holds_v2)
+        assert (again.held_payment_review, again.booked) == (0, 1) and ledger.has_booked(reviewed)
+
+
+def test_a_risk_score_above_the_maximum_holds_the_order(queued, tmp_path):
+    _, rows, _, client = queued
+    scored = [r for r in rows if r["fraud_risk_score"] is not None and not r["has_open_payment_review"]
+              and r["is_address_valid"]]
+    riskiest = max(scored, key=lambda r: r["fraud_risk_score"])
+    score = riskiest["fraud_risk_score"]
+    labels, holds = _rules_at(HOLDS_V3_AT)
+    assert score <= holds.max_fraud_score, "holds-v3 books the world's normal-risk orders"
+    unscored = [r for r in rows if r["fraud_risk_score"] is None]
+    assert unscored and {r["channel"] for r in unscored} == {"shopify"}, "Shopify pays without Stripe"
+    strict = holds.model_copy(update={"max_fraud_score": score - 1})
+    with duckdb.connect(str(tmp_path / "ledger.duckdb")) as conn:
+        ledger = LabelBookingLedger(conn)
+        summary = book_labels([riskiest], ledger, client, rules=labels, holds=strict)
+        assert (summary.held_fraud_score, summary.booked) == (1, 0)
+        assert not ledger.has_booked(riskiest["order_id"])
+        at_the_maximum = holds.model_copy(update={"max_fraud_score": score})
+        summary = book_labels([riskiest], ledger, client, rules=labels, holds=at_the_maximum)
+        assert (summary.held_fraud_score, summary.booked) == (0, 1)
+    # A person approving a review of the payment releases the hold.
+    approved = {**riskiest, "is_payment_review_approved": True}
+    assert hold_reason(approved, labels, strict) is None
+    assert hold_reason(riskiest, labels, strict) == "fraud_score"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from sandbox_testkit import STRIPE_KEY, all_stripe_events, all_woo_orders, stripe_get, woo_get
+from sandbox_testkit import STRIPE_KEY, all_stripe_events, all_woo_orders, make_world, stripe_get, woo_get
 
 from sandbox.server import SandboxServer
 from sandbox.stats import world_stats
@@ -20,6 +20,9 @@ PAYMENT_TYPES = {
     "payment_intent.amount_capturable_updated",
     "payment_intent.succeeded",
     "payment_intent.payment_failed",
+    "charge.succeeded",
+    "charge.captured",
+    "charge.failed",
     "charge.refunded",
 }
 
@@ -155,9 +158,15 @@ def test_events_tie_back_to_woocommerce_orders(server: SandboxServer, events: li
                 assert obj["amount_received"] == pence and order["date_paid_gmt"] is not None
                 assert obj["latest_charge"] == order["transaction_id"]
         else:
-            assert event["type"] == "charge.refunded" and obj["payment_intent"] == meta["_stripe_intent_id"]
-            refunded_pence[order_id] = max(refunded_pence[order_id], obj["amount_refunded"])
-            assert event["data"]["previous_attributes"]["amount_refunded"] < obj["amount_refunded"]
+            assert obj["object"] == "charge" and obj["payment_intent"] == meta["_stripe_intent_id"]
+            assert obj["id"] == f"ch_{obj['id'][3:]}" and obj["status"] == (
+                "failed" if event["type"] == "charge.failed" else "succeeded"
+            )
+            if event["type"] == "charge.captured":
+                assert obj["captured"] and event["data"]["previous_attributes"]["captured"] is False
+            if event["type"] == "charge.refunded":
+                refunded_pence[order_id] = max(refunded_pence[order_id], obj["amount_refunded"])
+                assert event["data"]["previous_attributes"]["amount_refunded"] < obj["amount_refunded"]
     assert refunded_pence
     for order_id, amount in refunded_pence.items():
         refunds = woo_get(server, f"/orders/{order_id}/refunds").json()
@@ -167,3 +176,68 @@ def test_events_tie_back_to_woocommerce_orders(server: SandboxServer, events: li
         e["data"]["object"]["metadata"]["order_id"] for e in events if e["type"] == "payment_intent.succeeded"
     }
     assert {str(o["id"]) for o in paid} == succeeded
+
+
+OUTCOME_FIELDS = {"network_status", "reason", "risk_level", "risk_score", "seller_message", "type"}
+RISK_LEVELS = {"normal": range(0, 65), "elevated": range(65, 75), "highest": range(75, 101)}
+
+
+@pytest.fixture(scope="module")
+def month_of_events(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    """A month of payments: enough for Radar reviews, opened and closed."""
+    world = make_world(tmp_path_factory.mktemp("radar-world"), days=30)
+    with SandboxServer(world) as running:
+        return all_stripe_events(running)
+
+
+def test_every_charge_carries_radars_outcome(month_of_events: list[dict]) -> None:
+    """Stripe's Charge.outcome: a risk score 0-100 with its level, the same on every snapshot of
+    a charge; payments put in review score high and say so; declines are the issuer's."""
+    events = month_of_events
+    charges = [e for e in events if e["data"]["object"]["object"] == "charge"]
+    assert {e["type"] for e in charges} >= {"charge.succeeded", "charge.captured", "charge.failed"}
+    scores: dict[str, set[int]] = defaultdict(set)
+    for event in charges:
+        outcome = event["data"]["object"]["outcome"]
+        assert set(outcome) == OUTCOME_FIELDS
+        assert isinstance(outcome["risk_score"], int)
+        assert outcome["risk_score"] in RISK_LEVELS[outcome["risk_level"]]
+        scores[event["data"]["object"]["id"]].add(outcome["risk_score"])
+        if event["type"] == "charge.failed":
+            assert (outcome["type"], outcome["network_status"]) == ("issuer_declined", "declined_by_network")
+            assert outcome["reason"] in {"generic_decline", "insufficient_funds", "expired_card",
+                                         "incorrect_cvc"}
+        else:
+            assert outcome["network_status"] == "approved_by_network"
+            assert outcome["type"] in {"authorized", "manual_review"}
+    assert all(len(seen) == 1 for seen in scores.values()), "a charge keeps its score"
+    reviewed = {e["data"]["object"]["charge"] for e in events if e["type"] == "review.opened"}
+    assert reviewed, "the world should have a payment in review"
+    for event in charges:
+        obj = event["data"]["object"]
+        if obj["id"] in reviewed:
+            assert obj["outcome"]["type"] == "manual_review" and obj["outcome"]["risk_level"] != "normal"
+    authorised = [e["data"]["object"] for e in charges if e["type"] == "charge.succeeded"]
+    levels = Counter(charge["outcome"]["risk_level"] for charge in authorised)
+    assert levels["normal"] > levels["elevated"] + levels["highest"] > 0
+
+
+def test_a_review_closes_once_and_names_the_payment(month_of_events: list[dict]) -> None:
+    """Reviews carry no metadata (as Stripe's): the PaymentIntent and charge tie them to an order.
+    A review is opened once and closed at most once, with a reason Stripe uses."""
+    events = month_of_events
+    intents = {e["data"]["object"]["id"] for e in events if e["type"] == "payment_intent.created"}
+    by_review: dict[str, list[dict]] = defaultdict(list)
+    for event in reversed(events):  # oldest first
+        if event["type"].startswith("review."):
+            obj = event["data"]["object"]
+            assert "metadata" not in obj and obj["payment_intent"] in intents
+            by_review[obj["id"]].append(event)
+    assert any(len(history) == 2 for history in by_review.values()), "some reviews should have closed"
+    for history in by_review.values():
+        assert history[0]["type"] == "review.opened" and history[0]["data"]["object"]["open"] is True
+        assert [e["type"] for e in history[1:]] in ([], ["review.closed"])
+        if len(history) == 2:
+            closed = history[1]["data"]["object"]
+            assert closed["open"] is False and closed["closed_reason"] in {"approved", "canceled"}
+            assert closed["created"] == history[0]["data"]["object"]["created"]

@@ -12,6 +12,7 @@ with orders as (
         -- Packed and waiting for the collection is on track for the deadline.
         coalesce(milestones.packed_at, milestones.despatched_at) as ready_at,
         coalesce(milestones.authorised_at, milestones.paid_at) as payment_secured_at,
+        due.sla_started_at,
         due.despatch_due_at
     from {{ ref('int_orders_unioned') }} as orders
     inner join {{ ref('int_orders_milestoned') }} as milestones on milestones.order_id = orders.order_id
@@ -118,14 +119,22 @@ event_exceptions as (
 ),
 
 at_risk as (
-    -- At risk from `despatch_at_risk_hours` before the deadline until packed or despatched.
+    -- At risk from `despatch_at_risk_hours` before the deadline until packed or despatched:
+    -- the despatch_risk version in force when the SLA clock started (rules/despatch_risk.yaml),
+    -- as the deadline takes that moment's cut-offs. The detail names the version.
     select
         orders.order_id,
         'despatch_at_risk' as reason,
-        {{ dbt.dateadd('hour', -1 * var('despatch_at_risk_hours'), 'orders.despatch_due_at') }} as opened_at,
+        {{ dbt.dateadd('hour', '-1 * risk.despatch_at_risk_hours', 'orders.despatch_due_at') }} as opened_at,
         orders.ready_at as cleared_at,
-        cast(null as {{ dbt.type_string() }}) as detail
+        {{ dbt.concat([
+            "cast(risk.despatch_at_risk_hours as " ~ dbt.type_string() ~ ")",
+            "' hours before the deadline ('", "risk.despatch_risk_rule_version", "')'"
+        ]) }} as detail
     from orders
+    inner join {{ ref('stg_rules__despatch_risk') }} as risk
+        on risk.effective_from <= orders.sla_started_at
+        and (risk.effective_to is null or orders.sla_started_at < risk.effective_to)
     -- Only orders the warehouse should be working on: paid or authorised.
     where orders.despatch_due_at is not null and orders.payment_secured_at is not null
 ),

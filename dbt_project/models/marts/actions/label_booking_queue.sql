@@ -1,8 +1,8 @@
 {#- Orders that may need a carrier label now, from every channel: paid, not cancelled, not
     yet despatched, with what the label, hold and priority rules (rules/labels.yaml,
     holds.yaml, priorities.yaml) decide on: whether the latest delivery contact passed
-    validation, whether routing found stock for every line, and whether the service is
-    express. The booking action applies the rules in force and consults its ledger, so an
+    validation, whether routing found stock for every line, the payment's fraud risk score
+    and open review (Stripe), and whether the service is express. The booking action applies the rules in force and consults its ledger, so an
     order already booked (or rejected for the same address) is not sent again. Built before
     the actions run, so it must not depend on the ledger itself.
 
@@ -113,6 +113,10 @@ select
     coalesce(latest_contact_check.is_address_valid, false) as is_address_valid,
     coalesce(latest_contact_check.is_phone_valid, false) as is_phone_valid,
     coalesce(routing.has_backorder = 0 and routing.warehouse_id is not null, false) as is_routed_with_stock,
+    payment_risk.fraud_risk_score,
+    payment_risk.fraud_risk_level,
+    coalesce(payment_risk.has_open_payment_review, false) as has_open_payment_review,
+    coalesce(payment_risk.is_payment_review_approved, false) as is_payment_review_approved,
     services.service_code as channel_service_code,
     coalesce(carrier_services.is_express, false) as is_express,
     {{ dbt.hash(dbt.concat([
@@ -123,5 +127,6 @@ select
 from orders
 left join latest_contact_check on latest_contact_check.order_id = orders.order_id
 left join routing on routing.order_id = orders.order_id
+left join {{ ref('int_order_payment_risk') }} as payment_risk on payment_risk.order_id = orders.order_id
 left join {{ ref('channel_services') }} as services on services.channel = orders.channel
 left join {{ ref('carrier_services') }} as carrier_services on carrier_services.service_code = services.service_code
