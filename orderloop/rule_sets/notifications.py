@@ -17,7 +17,7 @@ NOTIFICATION_TEMPLATES = PROJECT_ROOT / "pipelines" / "notifications" / "templat
 CUSTOMER_FACING_REASONS = frozenset(
     {"address_invalid", "payment_failed", "stock_shortage", "delivery_failed", "phone_invalid"}
 )
-NotificationKind = Literal["confirmation", "despatched", "delivered", "exception"]
+NotificationKind = Literal["confirmation", "despatched", "delivered", "cancelled", "exception"]
 
 
 class NotificationRules(RuleVersion):

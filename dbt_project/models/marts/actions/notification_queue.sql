@@ -1,7 +1,8 @@
 {#- Customer notifications that may be due, with the facts their templates need: an order
     confirmation once the payment is secured, a despatch notice with the tracking number
     when a warehouse reports the parcel left, a delivery notice when the carrier reports it
-    delivered, and a notice for each open exception. Every candidate is listed; the
+    delivered, a notice for each open exception, and a cancellation notice once any refund
+    the cancellation owed has been made (the last step of the cancellation workflow). Every candidate is listed; the
     notification rules in force at send time (rules/notifications.yaml) decide which go out
     and with which template, and the action sends each once through its ledger.
     Only events from the last var('notify_within_hours') of the data are queued, so
@@ -58,6 +59,18 @@ confirmed as (
         and cancelled_at is null
 ),
 
+cancelled as (
+    -- A cancelled order is told once nothing is left to do for it: no refund owed (none was
+    -- captured, or it was refunded before), or the refund action's ledger says refunded.
+    select orders.order_id, orders.cancelled_at as occurred_at
+    from orders
+    left join {{ ref('refund_queue') }} as owed on owed.order_id = orders.order_id
+    left join {{ ref('stg_actions__refunds') }} as refunds
+        on refunds.order_id = orders.order_id and refunds.refund_status = 'refunded'
+    where orders.cancelled_at is not null
+        and (owed.order_id is null or refunds.order_id is not null)
+),
+
 open_exceptions as (
     -- One notice per exception occurrence; one that already resolved needs no notice.
     select exception_id, order_id, reason, opened_at as occurred_at
@@ -81,6 +94,9 @@ due as (
     select 'delivered', recipients.order_id, null, null, delivered.occurred_at
     from delivered
     inner join recipients on recipients.order_name = delivered.order_reference
+    union all
+    select 'cancelled', order_id, null, null, occurred_at
+    from cancelled
     union all
     select 'exception', order_id, exception_id, reason, occurred_at
     from open_exceptions
