@@ -51,7 +51,9 @@ def test_stats_shape(tmp_path: Path) -> None:
     world = make_world(tmp_path / "w", days=30)
     stats = world_stats(world)
     woo, stripe = stats["woocommerce"], stats["stripe"]
-    assert set(woo) == {"orders_total", "orders_by_status", "refunds_total", "notes_total"}
+    assert set(woo) == {
+        "orders_total", "orders_by_status", "refunds_total", "notes_total", "orders_processing_address_valid"
+    }
     assert set(stripe) == {"events_total", "events_by_type"}
     assert sum(woo["orders_by_status"].values()) == woo["orders_total"]
     assert sum(stripe["events_by_type"].values()) == stripe["events_total"]
