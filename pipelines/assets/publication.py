@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from dagster import AssetExecutionContext, MaterializeResult, asset
+from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 
 from pipelines.assets.actions import (
     cancellation_refunds,
@@ -17,6 +18,15 @@ from pipelines.publishing import publish_marts
 from pipelines.resources import WarehouseResource
 
 
+def code_location_graph() -> BaseAssetGraph:
+    """Every asset and check of the code location. Not the run's job: it holds only its selection
+    (act_and_publish_job has no source assets), and a job executed in process (``orderloop run``)
+    has no repository on its context."""
+    from pipelines.definitions import defs  # late: the definitions import this module
+
+    return defs.resolve_asset_graph()
+
+
 @asset(
     deps=[dbt_after_actions, label_bookings, stock_pushes, customer_notifications, cancellation_refunds],
     group_name="publication",
@@ -29,7 +39,7 @@ from pipelines.resources import WarehouseResource
 )
 def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     # Runs after dbt's tests of this pass, so their results are already in the instance.
-    checks = collect_check_results(context.instance, context.repository_def.asset_graph, datetime.now(UTC))
+    checks = collect_check_results(context.instance, code_location_graph(), datetime.now(UTC))
     counts = publish_marts(
         warehouse.warehouse_path, warehouse.published, run_id=context.run_id, checks=checks
     )
