@@ -66,7 +66,9 @@ def render_data_checks() -> None:
     checks = check_results()
     show_table(
         checks, "data_checks", styled=highlight_checks(checks),
-        column_config={"evaluated_at": st.column_config.DatetimeColumn("when (UTC)")},
+        column_config={
+            "evaluated_at": st.column_config.DatetimeColumn("when (UTC)", format="YYYY-MM-DD HH:mm"),
+        },
     )
 
 
