@@ -12,16 +12,23 @@ schema swap or a no-op.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from pipelines.check_results import TABLE as CHECKS_TABLE
+from pipelines.check_results import CheckResult, write_check_results
+
 PUBLISHED_SCHEMAS = ("marts",)
 
 
-def publish_marts(warehouse: Path, published: Path, run_id: str | None = None) -> dict[str, int]:
-    """Copy every table and view of the published schemas; returns row counts per table."""
+def publish_marts(
+    warehouse: Path, published: Path, run_id: str | None = None, checks: Sequence[CheckResult] = ()
+) -> dict[str, int]:
+    """Copy every table and view of the published schemas, and write the data checks' latest
+    results (``marts.pipeline_checks``) beside them; returns row counts per table."""
     published.parent.mkdir(parents=True, exist_ok=True)
     staging = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     staging.unlink(missing_ok=True)
@@ -44,6 +51,7 @@ def publish_marts(warehouse: Path, published: Path, run_id: str | None = None) -
             conn.execute(f'create table {schema}."{table}" as select * from source.{schema}."{table}"')
             count = conn.execute(f'select count(*) from {schema}."{table}"').fetchone()
             counts[f"{schema}.{table}"] = count[0]
+        counts[CHECKS_TABLE] = write_check_results(conn, checks)
         conn.execute("create schema meta")
         conn.execute(
             "create table meta.publication as select ?::timestamp as published_at, ? as run_id",

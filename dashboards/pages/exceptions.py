@@ -2,7 +2,9 @@
 
 Reads ``marts.exception_queue``, ``marts.fct_order_events`` and ``marts.fct_exceptions`` through
 ``dashboards.exception_data``. Rows due to leave with today's collection and not gone yet
-(``at_risk_today``) are highlighted, so they are worked before the cut-off.
+(``at_risk_today``) are highlighted, so they are worked before the cut-off. Below, the data
+checks that failed or warned on the last pass (``marts.pipeline_checks`` through
+``dashboards.check_data``), so bad or stale data is seen where the work is.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from dashboards import formatting
+from dashboards.check_data import check_results, checks_summary
 from dashboards.exception_data import (
     open_exceptions,
     order_exceptions,
@@ -24,6 +27,7 @@ from dashboards.publication import published_data_errors, show_empty_state, show
 from dashboards.tables import show_table
 
 AT_RISK_COLOUR = "background-color: rgba(255, 75, 75, 0.18)"
+CHECK_COLOURS = {"failed": AT_RISK_COLOUR, "warned": "background-color: rgba(255, 170, 0, 0.22)"}
 ORDER_PICKER_KEY = "exceptions.order"
 
 
@@ -33,6 +37,39 @@ def highlight_at_risk(queue: pd.DataFrame) -> Styler:
         return [AT_RISK_COLOUR if row["at_risk_today"] else ""] * len(row)
 
     return queue.style.apply(row_style, axis=1)
+
+
+def highlight_checks(checks: pd.DataFrame) -> Styler:
+    """A Styler that tints failed checks red and warned ones amber."""
+    def row_style(row: pd.Series) -> list[str]:
+        return [CHECK_COLOURS.get(row["status"], "")] * len(row)
+
+    return checks.style.apply(row_style, axis=1)
+
+
+def render_data_checks() -> None:
+    """The data checks that failed or warned on the last pass, worst first, or that all passed."""
+    st.subheader("Data checks")
+    summary = checks_summary()
+    if summary is None or summary.checks == 0:
+        st.info("No data check results were published with this data.", icon=":material/info:")
+        return
+    if summary.failed == summary.warned == 0:
+        when = formatting.utc_timestamp(summary.latest_at) if summary.latest_at is not None else "unknown"
+        st.success(f"All {summary.checks:,} checks passed at {when}.")
+        return
+    st.caption(
+        f"{summary.failed:,} failed and {summary.warned:,} warned of {summary.checks:,} checks "
+        "(dbt tests and source freshness, latest result of each). Failed rows are tinted red, "
+        "warnings amber."
+    )
+    checks = check_results()
+    show_table(
+        checks, "data_checks", styled=highlight_checks(checks),
+        column_config={
+            "evaluated_at": st.column_config.DatetimeColumn("when (UTC)", format="YYYY-MM-DD HH:mm"),
+        },
+    )
 
 
 def render_tiles(queue: pd.DataFrame) -> None:
@@ -85,6 +122,19 @@ def render_timeline(queue: pd.DataFrame) -> None:
     show_table(order_exceptions(order_id), "order_exceptions")
 
 
+def render_queue(queue: pd.DataFrame, buckets: tuple[str, ...]) -> None:
+    """The open exceptions, their aging and the timeline of a chosen order."""
+    st.caption(
+        "Oldest first. Rows tinted red are due to leave with today's collection and have not gone yet."
+    )
+    show_table(
+        queue, "open_exceptions", styled=highlight_at_risk(queue),
+        column_config={"age_hours": st.column_config.NumberColumn(format="%.1f")},
+    )
+    render_aging(queue, buckets)
+    render_timeline(queue)
+
+
 def render() -> None:
     """The page body; data errors become messages in ``published_data_errors``."""
     options = load_filter_options()
@@ -103,16 +153,9 @@ def render() -> None:
     render_tiles(queue)
     if queue.empty:
         st.success("No open exceptions match the filters: nothing is waiting for a person.")
-        return
-    st.caption(
-        "Oldest first. Rows tinted red are due to leave with today's collection and have not gone yet."
-    )
-    show_table(
-        queue, "open_exceptions", styled=highlight_at_risk(queue),
-        column_config={"age_hours": st.column_config.NumberColumn(format="%.1f")},
-    )
-    render_aging(queue, buckets)
-    render_timeline(queue)
+    else:
+        render_queue(queue, buckets)
+    render_data_checks()
 
 
 st.title("Exception queue")

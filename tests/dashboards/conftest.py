@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from dashboard_fixtures import build_published
+from merchant_changes import add_unknown_contact_reason
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +47,9 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder after one real ``orderloop run`` over a simulated merchant (about a minute).
 
     Built once per session: the page tests compare what the pages show with SQL over its
-    published copy, so the figures come from the real pipeline, not from hand-made tables.
+    published copy, so the figures come from the real pipeline, not from hand-made tables. The
+    merchant's Zendesk has one contact reason orderloop does not map yet
+    (``merchant_changes.py``), so some data checks warn, as they would in a real shop.
     """
     from orderloop.cli import main
     from sandbox.generator import generate_world
@@ -57,6 +60,7 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     paths = use_data_dir(root)
     try:
         generate_world(paths.sandbox, days=REAL_WORLD_DAYS, seed=REAL_WORLD_SEED, now=REAL_WORLD_NOW)
+        add_unknown_contact_reason(paths.sandbox)
         assert main(["run"]) == 0, f"orderloop run failed; see {root / 'logs' / 'last_run.log'}"
     finally:
         if previous:
