@@ -1,6 +1,6 @@
 """Freshness of the sources: a source no pass has loaded for a while is flagged.
 
-The schedule loads every source every five minutes, so a source not materialized for
+The schedule loads every source every two minutes, so a source not materialized for
 `SOURCE_FAIL_AFTER` is stuck (an API down, failing runs) and shows as failing freshness in
 the Dagster UI (a warning from `SOURCE_WARN_AFTER`). dbt's tests appear as asset checks of
 the models they test (dagster-dbt's default).

@@ -506,7 +506,7 @@ def test_every_owed_refund_was_requested_once(looped_world):
 
 def test_loop_latency_from_a_new_order_to_its_label(looped_world, record_property):
     """New orders arrive in the sandbox; one `orderloop run` books their labels. The pass time
-    is the loop latency on top of the schedule's interval (five minutes in the demo); it is
+    is the loop latency on top of the schedule's interval (two minutes in the demo); it is
     reported, not asserted (shared machines are noisy). Runs last: it moves the world on."""
     import time
 

@@ -10,7 +10,7 @@ from pipelines.definitions import defs
 def test_definitions_load_with_jobs_schedule_and_sensor():
     for job in ("ingest_job", "act_and_publish_job", "full_pass_job"):
         assert defs.resolve_job_def(job).name == job
-    assert defs.resolve_schedule_def("ingest_every_five_minutes").cron_schedule == "*/5 * * * *"
+    assert defs.resolve_schedule_def("ingest_every_two_minutes").cron_schedule == "*/2 * * * *"
     assert defs.resolve_sensor_def("label_booking_sensor") is not None
     assert defs.resolve_sensor_def("abandoned_run_sensor") is not None
 
