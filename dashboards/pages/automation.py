@@ -10,9 +10,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards.filters import load_filter_options, sidebar_filters
 from dashboards.impact import KPI_NAMES, impact_of, rule_changes, verdict_sentence
-from dashboards.publication import published_data_errors, show_empty_state, show_last_refreshed
+from dashboards.page_frame import start_page
+from dashboards.publication import published_data_errors
 from dashboards.tables import show_table
 
 NO_CHANGES_MESSAGE = (
@@ -64,12 +64,10 @@ def render_change(change: pd.Series) -> None:
 
 def render() -> None:
     """The page body; data errors become messages in ``published_data_errors``."""
-    options = load_filter_options()
-    if options.orders == 0:
-        show_empty_state()
+    started = start_page()
+    if started is None:
         return
-    show_last_refreshed()
-    filters = sidebar_filters(options)
+    _, filters = started
     st.caption("Rule changes that took effect in the selected dates. Channel and warehouse filters "
                "do not apply: the comparison covers every order.")
     changes = rule_changes(filters.placed_from, filters.placed_to)

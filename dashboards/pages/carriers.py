@@ -10,8 +10,8 @@ import plotly.express as px
 import streamlit as st
 
 from dashboards.carrier_data import booking_failure_reasons, carrier_summary, transit_times
-from dashboards.filters import load_filter_options, sidebar_filters
-from dashboards.publication import published_data_errors, show_empty_state, show_last_refreshed
+from dashboards.page_frame import start_page
+from dashboards.publication import published_data_errors
 from dashboards.tables import show_table
 
 ONE_DECIMAL = st.column_config.NumberColumn(format="%.1f")
@@ -20,12 +20,10 @@ PERCENT = st.column_config.NumberColumn(format="%.1f%%")
 
 def render() -> None:
     """The page body; data errors become messages in ``published_data_errors``."""
-    options = load_filter_options()
-    if options.orders == 0:
-        show_empty_state()
+    started = start_page()
+    if started is None:
         return
-    show_last_refreshed()
-    filters = sidebar_filters(options)
+    _, filters = started
 
     summary = carrier_summary(filters)
     if summary.empty:

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import formatting
-from dashboards.filters import OrderFilters, load_filter_options, sidebar_filters
+from dashboards.filters import OrderFilters
 from dashboards.kpis import (
     CycleTimeKpis,
     cycle_time_kpis,
@@ -20,7 +20,8 @@ from dashboards.kpis import (
     daily_cycle_time,
     despatched_orders,
 )
-from dashboards.publication import published_data_errors, show_empty_state, show_last_refreshed
+from dashboards.page_frame import start_page
+from dashboards.publication import published_data_errors
 from dashboards.sla_breakdowns import (
     BREAKDOWNS,
     MEASURES,
@@ -183,12 +184,10 @@ def render_heatmap(filters: OrderFilters) -> None:
 
 def render() -> None:
     """The page body; raises data errors for ``published_data_errors`` to turn into messages."""
-    options = load_filter_options()
-    if options.orders == 0:
-        show_empty_state()
+    started = start_page()
+    if started is None:
         return
-    show_last_refreshed()
-    filters = sidebar_filters(options)
+    _, filters = started
 
     kpis = cycle_time_kpis(filters)
     render_kpi_tiles(kpis)

@@ -22,8 +22,8 @@ from dashboards.exception_data import (
     order_timeline,
     queue_options,
 )
-from dashboards.filters import load_filter_options, sidebar_filters
-from dashboards.publication import published_data_errors, show_empty_state, show_last_refreshed
+from dashboards.page_frame import start_page
+from dashboards.publication import published_data_errors
 from dashboards.tables import show_table
 
 AT_RISK_COLOUR = "background-color: rgba(255, 75, 75, 0.18)"
@@ -137,12 +137,10 @@ def render_queue(queue: pd.DataFrame, buckets: tuple[str, ...]) -> None:
 
 def render() -> None:
     """The page body; data errors become messages in ``published_data_errors``."""
-    options = load_filter_options()
-    if options.orders == 0:
-        show_empty_state()
+    started = start_page()
+    if started is None:
         return
-    show_last_refreshed()
-    filters = sidebar_filters(options)
+    _, filters = started
     reasons, owners, buckets = queue_options()
     left, middle, right = st.columns(3)
     chosen_reasons = left.multiselect("Reason", reasons, placeholder="All reasons")

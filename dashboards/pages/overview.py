@@ -10,9 +10,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import formatting
-from dashboards.filters import OrderFilters, load_filter_options, sidebar_filters
+from dashboards.filters import OrderFilters
+from dashboards.page_frame import start_page
 from dashboards.period_kpis import KPI_TILES, Period, daily_kpis, period_kpis, periods
-from dashboards.publication import published_data_errors, show_empty_state, show_last_refreshed
+from dashboards.publication import published_data_errors
 from dashboards.tables import show_table
 
 _UNITS = {"hours": " h", "percent": " pts", "rate": "", "count": ""}
@@ -57,12 +58,10 @@ def trend_figure(daily: pd.DataFrame) -> go.Figure:
 
 def render() -> None:
     """The page body; data errors become messages in ``published_data_errors``."""
-    options = load_filter_options()
-    if options.orders == 0:
-        show_empty_state()
+    started = start_page()
+    if started is None:
         return
-    show_last_refreshed()
-    filters = sidebar_filters(options)
+    options, filters = started
     reference_day = filters.placed_to or options.last_placed_on
     st.caption(
         f"Today is the last day of the selected range ({reference_day:%Y-%m-%d}, UTC); "

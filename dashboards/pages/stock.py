@@ -14,8 +14,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import formatting
-from dashboards.filters import OrderFilters, load_filter_options, sidebar_filters
-from dashboards.publication import published_data_errors, show_empty_state, show_last_refreshed
+from dashboards.filters import OrderFilters
+from dashboards.page_frame import start_page
+from dashboards.publication import published_data_errors
 from dashboards.stock_data import last_stock_pushes, stock_positions, stock_to_publish
 from dashboards.tables import show_table
 
@@ -65,12 +66,10 @@ def render_pushes(filters: OrderFilters) -> None:
 
 def render() -> None:
     """The page body; data errors become messages in ``published_data_errors``."""
-    options = load_filter_options()
-    if options.orders == 0:
-        show_empty_state()
+    started = start_page()
+    if started is None:
         return
-    show_last_refreshed()
-    filters = sidebar_filters(options)
+    _, filters = started
     st.caption("Current stock: the warehouse filter applies to positions, the channel filter to "
                "what channels show; the date range does not apply.")
     sku_search = st.text_input("SKU contains", key="stock.sku", placeholder="e.g. OL-BLK")
