@@ -37,9 +37,10 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Speed figures (bench/results/): loop latency in the demo world for now.
+# Speed figures (bench/results/): loop latency and dashboard render times in the demo world.
 bench: $(STAMP)
-	$(BIN)/python -m bench.loop_latency $(ARGS)
+	$(BIN)/python -m bench.loop_latency
+	$(BIN)/python -m bench.dashboard_render
 
 # Regenerate the lock from requirements.in (needs uv, installed into the venv on demand).
 lock: $(STAMP)

@@ -1,0 +1,123 @@
+"""Dashboard page render times on a demo world, against Streamlit's own fixed cost.
+
+Builds a world with one real ``orderloop run`` (14 days, as the dashboard tests use), then
+renders every page with Streamlit's AppTest several times: the first render reads the
+published copy (cold ``st.cache_data``), the later ones are what a user clicking around
+gets. A page that only writes a line is rendered the same way as the baseline, so the
+ratio shows what each page adds on top of Streamlit itself; the seconds depend on the
+machine. Target (issue 6): every page under a second.
+
+Run: ``python -m bench.dashboard_render`` (part of ``make bench``); results go to
+``bench/results/dashboard_render.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+TARGET_SECONDS = 1.0
+WORLD_NOW = datetime(2026, 12, 4, 11, 0, tzinfo=UTC)
+BASELINE_PAGE = "import streamlit as st\n\nst.write('baseline')\n"
+
+
+def _render_seconds(page: Path, repeats: int) -> list[float]:
+    """Wall time of each of ``repeats`` renders of one page in a fresh AppTest session."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_data.clear()
+    timings = []
+    for _ in range(repeats):
+        app = AppTest.from_file(str(page), default_timeout=120)
+        started = time.perf_counter()
+        app.run()
+        timings.append(time.perf_counter() - started)
+        if app.exception:
+            raise RuntimeError(f"{page.name} raised: {[e.value for e in app.exception]}")
+    return timings
+
+
+def measure(repeats: int = 5, days: int = 14, seed: int = 11) -> dict[str, Any]:
+    """Build the world, then time every page and the baseline."""
+    data_dir = Path(tempfile.mkdtemp(prefix="orderloop-bench-dash-"))
+    os.environ["ORDERLOOP_DATA_DIR"] = str(data_dir)
+    os.environ["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+    from orderloop.environment import configure_environment
+
+    paths = configure_environment()
+    from dashboards.pages_index import PAGES
+    from orderloop.cli import main
+    from sandbox.generator import generate_world
+
+    generate_world(paths.sandbox, days=days, seed=seed, now=WORLD_NOW)
+    if main(["run"]) != 0:
+        raise RuntimeError("the pass that builds the bench world failed")
+    baseline_file = data_dir / "baseline_page.py"
+    baseline_file.write_text(BASELINE_PAGE)
+    baseline = _render_seconds(baseline_file, repeats)
+    baseline_warm = statistics.median(baseline[1:] or baseline)
+    pages = {}
+    for spec in PAGES:
+        timings = _render_seconds(spec.path, repeats)
+        warm = timings[1:] or timings
+        pages[spec.title] = {
+            "first_render": round(timings[0], 3),
+            "warm_p50": round(statistics.median(warm), 3),
+            "warm_max": round(max(warm), 3),
+            "ratio_to_baseline": round(statistics.median(warm) / baseline_warm, 1),
+        }
+    return {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "world": {"days": days, "seed": seed, "now": WORLD_NOW.isoformat()},
+        "repeats": repeats,
+        "baseline_warm_p50": round(baseline_warm, 3),
+        "pages": pages,
+        "target_seconds": TARGET_SECONDS,
+    }
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The figures as a markdown table, with the verdict against the target."""
+    rows = "\n".join(
+        f"| {title} | {p['first_render']} | {p['warm_p50']} | {p['warm_max']} | {p['ratio_to_baseline']} |"
+        for title, p in result["pages"].items()
+    )
+    slowest = max(p["first_render"] for p in result["pages"].values())
+    verdict = "meets" if slowest <= result["target_seconds"] else "misses"
+    return (
+        f"# Dashboard render times ({result['measured_at']}, {result['machine']['cpus']} CPUs, "
+        f"{result['world']['days']}-day world)\n\n"
+        "| page | first render (s) | warm p50 (s) | warm max (s) | warm / baseline |\n"
+        f"|---|---|---|---|---|\n{rows}\n\n"
+        f"Baseline page (one line of text): {result['baseline_warm_p50']} s. The slowest first "
+        f"render {verdict} the {result['target_seconds']:.0f} s target.\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="renders per page (the first is cold)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for dashboard_render.json and .md")
+    args = parser.parse_args(argv)
+    result = measure(repeats=args.repeats)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "dashboard_render.json").write_text(json.dumps(result, indent=2) + "\n")
+    table = markdown(result)
+    (args.out / "dashboard_render.md").write_text(table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
