@@ -91,3 +91,56 @@ def test_json_that_stays_broken_fails_naming_the_system_and_the_request(world, m
             "select count(*) from information_schema.tables where table_schema = ?", [f"raw_{system}"]
         ).fetchone()[0]
     assert tables == 0, "nothing of the failed extract reached the warehouse"
+
+
+def _edit_woo_order_when_first_page_is_read(monkeypatch, world) -> list[int]:
+    """Once the first page of orders has been answered, the merchant edits its first order in
+    wp-admin (its modified time becomes the world's now): it moves to the end of the listing and
+    every later order moves one place up. Returns the edited order's id once it happened."""
+    from requests.adapters import HTTPAdapter
+
+    from sandbox.timeutil import to_iso
+    from sandbox.world import opened, world_now
+
+    edited: list[int] = []
+    send = HTTPAdapter.send
+
+    def send_then_edit(self, request, *args, **kwargs):
+        response = send(self, request, *args, **kwargs)
+        if not edited and request.path_url.startswith("/wp-json/wc/v3/orders?") and response.ok:
+            first = response.json()[0]["id"]
+            with opened(world.sandbox, write=True) as conn:
+                now = to_iso(world_now(conn))
+                conn.execute("UPDATE woo_orders SET modified_gmt = ? WHERE id = ?", (now, first))
+            edited.append(first)
+        return response
+
+    monkeypatch.setattr(HTTPAdapter, "send", send_then_edit)
+    return edited
+
+
+def test_woocommerce_pages_shifted_by_an_edit_mid_run_lose_no_order(world, monkeypatch):
+    edited = _edit_woo_order_when_first_page_is_read(monkeypatch, world)
+    with SandboxServer(world.sandbox) as server, sources_pointing_at(server.url):
+        pipeline = warehouse_pipeline("woocommerce", world.warehouse, world.dlt_pipelines)
+        assert not pipeline.run(woocommerce_source(per_page=7)).has_failed_jobs
+    assert edited, "the order should have been edited mid-run"
+    stats = world_stats(world.sandbox)["woocommerce"]
+    assert _rows(world, "woocommerce", "orders", "id") == (stats["orders_total"], stats["orders_total"])
+    with duckdb.connect(str(world.warehouse), read_only=True) as conn:
+        lines, distinct_lines = conn.execute(
+            "select count(*), count(distinct id) from raw_woocommerce.orders__line_items"
+        ).fetchone()
+        notes = conn.execute(
+            "select count(*), count(distinct id) from raw_woocommerce.order_notes"
+        ).fetchone()
+        edited_at = conn.execute(
+            "select date_modified_gmt from raw_woocommerce.orders where id = ?", [edited[0]]
+        ).fetchone()[0]
+        newest = conn.execute("select max(date_modified_gmt) from raw_woocommerce.orders").fetchone()[0]
+    assert lines == distinct_lines, "the orders read twice have their lines once"
+    assert notes == (stats["notes_total"], stats["notes_total"])
+    assert edited_at == newest, "the edit itself was loaded"
+    pages = [r["query"] for r in requests_seen(world.sandbox, system="woocommerce")
+             if r["path"] == "/wp-json/wc/v3/orders"]
+    assert sum("page=1&" in q or q.endswith("page=1") for q in pages) == 2, "one sweep from page 1 again"
