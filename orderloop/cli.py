@@ -11,8 +11,14 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from orderloop.data_folder_errors import (
+    DataFolderUnwritable,
+    check_free_space,
+    probe_writable,
+    storage_failure,
+)
 from orderloop.environment import configure_environment
-from orderloop.paths import PROJECT_ROOT, DataPaths
+from orderloop.paths import PROJECT_ROOT, DataPaths, data_paths
 from orderloop.run_pass import PassResult
 
 
@@ -156,6 +162,10 @@ def duckdb_errors() -> tuple[type[Exception], ...]:
     return (duckdb.IOException, duckdb.CatalogException)
 
 
+# Commands that write the data folder: each checks it can before it starts.
+WRITING_COMMANDS = (_demo, _run, _import_orders, _webhooks)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orderloop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -226,8 +236,21 @@ def main(argv: list[str] | None = None) -> int:
         # Everything after `sandbox` belongs to the sandbox's own parser, --help included.
         return _sandbox(argparse.Namespace(sandbox_args=argv[1:]), configure_environment())
     args = build_parser().parse_args(argv)
-    paths = configure_environment()
-    return args.handler(args, paths)
+    try:
+        paths = configure_environment()
+        if args.handler in WRITING_COMMANDS:
+            probe_writable(paths.folders())
+            check_free_space(paths.root, paths.warehouse)
+        return args.handler(args, paths)
+    except DataFolderUnwritable as error:
+        print(f"orderloop: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        message = storage_failure(error, data_paths().root)
+        if message is None:
+            raise
+        print(f"orderloop: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
