@@ -55,7 +55,7 @@ def load_rule_set(path: Path) -> RuleSet:
         raise RuleError(f"{path}: cannot read YAML ({error})") from error
     if not isinstance(raw, dict) or "rule_set" not in raw:
         raise RuleError(f"{path}: rule_set: missing (one of {', '.join(RULE_SETS)})")
-    model = RULE_SETS.get(raw["rule_set"])
+    model = RULE_SETS.get(raw["rule_set"]) if isinstance(raw["rule_set"], str) else None
     if model is None:
         known = ", ".join(RULE_SETS)
         raise RuleError(f"{path}: rule_set: unknown rule set {raw['rule_set']!r} (one of {known})")
