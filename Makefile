@@ -12,7 +12,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: demo test lint run dashboard venv lock clean bench
+.PHONY: demo test lint run dashboard venv lock clean bench soak
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(BIN)/python -m bench.loop_latency
 	$(BIN)/python -m bench.dashboard_render
+
+# Longer reliability runs (docs/RELIABILITY.md): the tests marked soak (a pass killed during dbt
+# build) and 1,000 random examples per bad-input property instead of make test's 40.
+soak: $(STAMP)
+	HYPOTHESIS_PROFILE=soak $(BIN)/pytest -m "soak or not soak" tests/reliability
 
 # Regenerate the lock from requirements.in (needs uv, installed into the venv on demand).
 lock: $(STAMP)
