@@ -76,12 +76,14 @@ def retrying_session(
     error: type[APIRefused],
     request_timeout: float | None,
     credential_params: frozenset[str] = frozenset(),
+    repeat_posts: bool = False,
 ) -> Session:
     """dlt's retrying session (429 after ``Retry-After``, 5xx, timeouts, dropped connections, JSON
     cut short); a request still unanswered (or answered with broken JSON) after the retries fails
     naming ``system`` and the URL, since requests' own error names neither. ``None``: dlt's
-    ``runtime.request_timeout``."""
-    session = retrying_client(request_timeout).session
+    ``runtime.request_timeout``. ``repeat_posts``: this client's POSTs are safe to repeat (they
+    carry an idempotency key), so one answered with broken JSON is asked again too."""
+    session = retrying_client(request_timeout, repeat_posts).session
     send = session.send  # the retrying one
     masked = SENSITIVE_PARAMS | credential_params
 

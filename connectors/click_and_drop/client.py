@@ -49,7 +49,7 @@ class ClickAndDropClient:
         # Retries 429/5xx, timeouts, dropped connections and broken JSON; safe for POST because
         # orderReference is idempotent. Without ``request_timeout``, dlt's
         # ``runtime.request_timeout`` (60 s) applies.
-        self._session = retrying_client(request_timeout).session
+        self._session = retrying_client(request_timeout, repeat_posts=True).session
 
     @classmethod
     def from_config(cls) -> ClickAndDropClient:

@@ -42,7 +42,10 @@ class ShopifyGraphQLClient:
         api_version: str,
         sleep: Callable[[float], None] = time.sleep,
         request_timeout: float | None = None,
+        read_only: bool = False,
     ) -> None:
+        """``read_only``: only queries go through this client, so a POST answered with broken JSON
+        is asked again; a client that runs mutations is not (see ``connectors/broken_answers.py``)."""
         self.endpoint = f"{shop_url.rstrip('/')}/admin/api/{api_version}/graphql.json"
         self._headers = {"X-Shopify-Access-Token": access_token, "Content-Type": "application/json"}
         self._sleep = sleep
@@ -50,7 +53,7 @@ class ShopifyGraphQLClient:
         # with backoff (dlt's runtime settings); what still fails is raised with a message naming
         # Shopify and the request, never the token. Without ``request_timeout``, dlt's
         # ``runtime.request_timeout`` (60 s) applies.
-        self._session = retrying_client(request_timeout).session
+        self._session = retrying_client(request_timeout, repeat_posts=read_only).session
         self._raise_if_refused = refusal_hook("Shopify", ShopifyHTTPError, [access_token], _describe)
 
     def execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
