@@ -144,3 +144,24 @@ def test_woocommerce_pages_shifted_by_an_edit_mid_run_lose_no_order(world, monke
     pages = [r["query"] for r in requests_seen(world.sandbox, system="woocommerce")
              if r["path"] == "/wp-json/wc/v3/orders"]
     assert sum("page=1&" in q or q.endswith("page=1") for q in pages) == 2, "one sweep from page 1 again"
+
+
+def test_an_email_answered_with_broken_json_is_not_sent_again_and_is_found_by_the_next_pass(world):
+    """Postmark has no idempotency key: a send whose answer is broken may have gone out, so it is
+    never repeated on the spot; the next pass finds it by the key in its metadata."""
+    from connectors.postmark import PostmarkClient
+    from connectors.postmark.client import PostmarkError
+    from orderloop.sandbox_mode import SANDBOX_POSTMARK_TOKEN
+
+    def client(url: str) -> PostmarkClient:
+        return PostmarkClient(f"{url}/postmark", SANDBOX_POSTMARK_TOKEN, "shop@sandbox.example")
+
+    sent_before = world_stats(world.sandbox)["postmark"]["emails_sent"]
+    garbled = FaultConfig(systems=("postmark",), garble_every=1)
+    with SandboxServer(world.sandbox, faults=garbled) as server:
+        with pytest.raises(PostmarkError) as failure:
+            client(server.url).send("ann@example.co.uk", "Despatched", "On its way", "despatched", "key-1")
+    assert "JSON is cut short" in str(failure.value) and "POST" in str(failure.value)
+    assert world_stats(world.sandbox)["postmark"]["emails_sent"] == sent_before + 1, "sent once, not repeated"
+    with SandboxServer(world.sandbox) as server:
+        assert client(server.url).find("key-1") is not None, "the next pass finds what was sent"
