@@ -9,7 +9,9 @@ k-th for `stall_seconds` before answering it normally, `cut_every=k` carries out
 status line, headers (the full Content-Length) and the first half of its body, then drops the
 connection (a reset mid-body), and `garble_every=k` carries out every k-th and answers it with only the
 first half of its body under a matching Content-Length (a proxy that cut the answer: invalid JSON with
-a 200) (one fault per request, in that order of precedence); `slow_answer_matching="text"` lets a
+a 200), and `replay_every=k` answers every k-th GET with the answer its path got last time (a stale
+cache: a page served twice, with the cursor or page links it had then) (one fault per request, in
+that order of precedence); `slow_answer_matching="text"` lets a
 request whose path or body contains the text be carried out, then holds its answer for
 `stall_seconds` (the effect happened but the client has not heard: the window in which a client that
 dies leaves no record of its own call); `malformed_every=k` breaks every k-th record of a system (see
@@ -62,6 +64,8 @@ class FaultConfig:
         connection (None: never).
     garble_every: every k-th request is carried out and answered with half its body, as a complete
         response (None: never).
+    replay_every: every k-th GET is answered with the previous answer to the same path, if there
+        was one (None: never).
     slow_answer_matching: a request whose path or body contains this text is carried out, then its
         answer waits `stall_seconds` (None: never); the window crash tests kill a client in.
     systems: which systems the faults apply to (a subset of `FAULT_SYSTEMS`; default woocommerce,
@@ -78,6 +82,7 @@ class FaultConfig:
     reset_every: int | None = None
     cut_every: int | None = None
     garble_every: int | None = None
+    replay_every: int | None = None
     slow_answer_matching: str | None = None
 
     def __post_init__(self) -> None:
@@ -88,7 +93,8 @@ class FaultConfig:
             )
         if self.rate_limit_per_second is not None and self.rate_limit_per_second < 1:
             raise ValueError("rate_limit_per_second must be >= 1")
-        every = ("fail_every", "malformed_every", "stall_every", "reset_every", "cut_every", "garble_every")
+        every = ("fail_every", "malformed_every", "stall_every", "reset_every", "cut_every", "garble_every",
+                 "replay_every")
         for name in every:
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -103,7 +109,8 @@ class FaultConfig:
 class Fault:
     """What to do to one request instead of (or before) answering it normally."""
 
-    # "rate_limit" | "fail" (answer `response`), "stall" (wait, then answer), "reset", "cut", "garble"
+    # "rate_limit" | "fail" (answer `response`), "stall" (wait, then answer), "reset", "cut", "garble",
+    # "replay"
     kind: str
     response: Response | None = None
 
@@ -184,6 +191,8 @@ class FaultInjector:
         self.reset_every = config.reset_every
         self.cut_every = config.cut_every
         self.garble_every = config.garble_every
+        self.replay_every = config.replay_every
+        self._answered: dict[str, tuple[int, bytes, dict[str, str]]] = {}  # path -> the last GET answer
         self.slow_answer_matching = config.slow_answer_matching
         self._too_many = too_many
         self._unavailable = unavailable
@@ -214,6 +223,8 @@ class FaultInjector:
             return Fault("cut")
         if self.garble_every is not None and served % self.garble_every == 0:
             return Fault("garble")
+        if self.replay_every is not None and served % self.replay_every == 0:
+            return Fault("replay")
         if self.fail_every is not None and served % self.fail_every == 0:
             return Fault("fail", self._unavailable(self.fail_status))
         if self.stall_every is not None and served % self.stall_every == 0:
@@ -244,6 +255,21 @@ class FaultInjector:
                 return
             await asyncio.sleep(min(left, 0.05))
 
+    def remember(self, request: Request, response: Response) -> Response:
+        """Keep a GET's answer for `replay` (only when `replay_every` is on)."""
+        if self.replay_every is not None and request.method == "GET":
+            headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+            self._answered[request.url.path] = (response.status_code, bytes(response.body), headers)
+        return response
+
+    def replay(self, request: Request) -> Response | None:
+        """The last answer to this GET's path, served again; None if there is none to replay."""
+        kept = self._answered.get(request.url.path) if request.method == "GET" else None
+        if kept is None:
+            return None
+        status, body, headers = kept
+        return Response(body, status_code=status, headers=headers)
+
     @staticmethod
     def reset(request: Request) -> Response:
         """Answer nothing and mark the request, so the app drops its connection on the way out (see
@@ -256,9 +282,11 @@ class FaultInjector:
 
         async def guarded(request: Request) -> Response:
             fault = self.check()
+            if fault is not None and fault.kind == "replay":
+                return self.replay(request) or self.remember(request, await endpoint(request))
             if fault is None:
                 if self.slow_answer_matching is None:
-                    return await endpoint(request)
+                    return self.remember(request, await endpoint(request))
                 text = self.slow_answer_matching
                 slow = text in request.url.path or text.encode() in await request.body()
                 response = await endpoint(request)

@@ -12,7 +12,9 @@ for good, since the cursor then moves past it. A deleted order shifts the rest t
 (``X-WP-Total`` drops). So a record met twice in one sweep, or a total that changes between
 pages, starts the sweep again from page 1: what was read stays (merged on id), and the new
 sweep reads the collection as it is now. After ``MAX_SWEEPS`` shifted sweeps the load fails
-rather than loading a collection it could not read whole.
+rather than loading a collection it could not read whole. A page made only of records already
+met is first asked for once more: that is a stale cache or proxy serving an earlier page, not a
+shift.
 """
 
 from __future__ import annotations
@@ -40,10 +42,16 @@ class WordPressPaginator(PageNumberPaginator):
         self.sweeps = 1
         self._seen: set[Any] = set()
         self._total: str | None = None
+        self._asked_again = False
 
     def update_state(self, response: Response, data: list[Any] | None = None) -> None:
         ids = [record.get("id") for record in data or [] if isinstance(record, dict)]
         total = response.headers.get(TOTAL_HEADER)
+        repeated = bool(ids) and all(i in self._seen for i in ids)
+        if repeated and not self._asked_again:
+            self._asked_again = True  # the same page number again, once
+            return
+        self._asked_again = False
         shifted = any(i in self._seen for i in ids) or (
             self._total is not None and total is not None and total != self._total
         )

@@ -165,3 +165,17 @@ def test_an_email_answered_with_broken_json_is_not_sent_again_and_is_found_by_th
     assert world_stats(world.sandbox)["postmark"]["emails_sent"] == sent_before + 1, "sent once, not repeated"
     with SandboxServer(world.sandbox) as server:
         assert client(server.url).find("key-1") is not None, "the next pass finds what was sent"
+
+
+@pytest.mark.parametrize("system", ["woocommerce", "stripe", "zendesk", "click_and_drop"])
+def test_a_page_served_twice_repeats_no_record_in_the_warehouse(world, monkeypatch, system):
+    """A stale cache answers every third page request with the last page of that path (its cursor
+    or page links as they were): the client meets the same records twice and stores them once."""
+    build, table, key, expected = SOURCES[system]
+    faults = FaultConfig(systems=(system,), replay_every=3)
+    with SandboxServer(world.sandbox, faults=faults) as server, sources_pointing_at(server.url):
+        pipeline = warehouse_pipeline(system, world.warehouse, world.dlt_pipelines)
+        assert not pipeline.run(build()).has_failed_jobs
+    assert len(requests_seen(world.sandbox, system=system)) >= 3, "at least one page was served twice"
+    total = expected(world_stats(world.sandbox))
+    assert _rows(world, system, table, key) == (total, total)
