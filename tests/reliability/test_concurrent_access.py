@@ -69,3 +69,33 @@ def test_an_analyst_holding_the_warehouse_open_fails_the_load_clearly_and_the_ne
     _load(data_paths, 2025, 2027)
     rows, distinct = _holidays(data_paths.warehouse)
     assert rows == distinct > one_year[0] * 2.5, "the next run loaded the three years, each holiday once"
+
+
+@pytest.mark.soak  # three whole passes, two of them at once: minutes, left to make soak
+def test_two_passes_at_once_then_one_more_leave_every_order_once_and_every_label_booked_once(world):
+    """Two schedules firing at once, as two `orderloop run` processes on one data folder: each
+    either completes or fails saying why (DuckDB's lock, Dagster's pool), never half-writes; a
+    pass after them catches up and the totals reconcile with the sandbox's own."""
+    from orderloop.cli import main
+    from sandbox.stats import orders_missing_booking, world_stats
+
+    command = [sys.executable, "-m", "orderloop.cli", "run"]
+    runs = [subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=900)[0] for run in runs]
+    for run, output in zip(runs, outputs, strict=True):
+        print(f"concurrent pass {run.pid}: exit {run.returncode}: {output.strip().splitlines()[:2]}")
+        assert run.returncode in (0, 1), output
+        if run.returncode == 1:
+            assert "failed. Step output:" in output, output
+    assert main(["run"]) == 0
+    stats = world_stats(world.sandbox)
+    total = stats["shopify"]["orders_total"] + stats["woocommerce"]["orders_total"]
+    for copy in (world.warehouse, world.published):
+        with duckdb.connect(str(copy), read_only=True) as conn:
+            counts = conn.execute("select count(*), count(distinct order_id) from marts.fct_orders")
+            counts = counts.fetchone()
+        assert counts == (total, total), copy
+    assert orders_missing_booking(world.sandbox) == []
+    booking = stats["click_and_drop"]
+    assert booking["duplicate_bookings"] == booking["unmatched_bookings"] == 0
