@@ -43,7 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.dashboard_render
 
 # Longer reliability runs (docs/RELIABILITY.md): the tests marked soak (a pass killed during dbt
-# build) and 1,000 random examples per bad-input property instead of make test's 40.
+# build, two passes at once) and 1,000 random examples per bad-input property instead of 40.
 soak: $(STAMP)
 	HYPOTHESIS_PROFILE=soak $(BIN)/pytest -m "soak or not soak" tests/reliability
 
