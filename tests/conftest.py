@@ -7,6 +7,7 @@ HTTP on 127.0.0.1, and loaded into real DuckDB files.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 
 from orderloop.environment import configure_environment
 from orderloop.paths import DataPaths
+from orderloop.sandbox_mode import SandboxCredentials
 
 # A fixed clock makes worlds identical from run to run: Friday 2026-11-20, 11:00 UTC.
 WORLD_NOW = datetime(2026, 11, 20, 11, 0, tzinfo=UTC)
@@ -68,3 +70,44 @@ def sandbox_url(world: DataPaths) -> Iterator[str]:
 
     with SandboxServer(world.sandbox, throttle=PLUS_PLAN) as server, sources_pointing_at(server.url):
         yield server.url
+
+
+# A world whose rule changes (the v2 versions, effective 2026-11-28) have a week of orders on
+# either side, so automation_impact has rows: 14 days up to Friday 2026-12-04, 11:00 UTC.
+REAL_WORLD_NOW = datetime(2026, 12, 4, 11, 0, tzinfo=UTC)
+REAL_WORLD_DAYS = 14
+REAL_WORLD_SEED = 11
+# Tokens found nowhere but in this session's run of the built world.
+REAL_WORLD_CREDENTIALS = SandboxCredentials(f"t{secrets.token_hex(12)}")
+CREDENTIALS_TAG_VARIABLE = "ORDERLOOP__SANDBOX_CREDENTIALS_TAG"
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder after one real ``orderloop run`` over a simulated merchant (about a minute).
+
+    Built once per session: the page tests compare what the pages show with SQL over its
+    published copy, so the figures come from the real pipeline, not from hand-made tables. The
+    merchant's Zendesk has one contact reason orderloop does not map yet
+    (``merchant_changes.py``), so some data checks warn, as they would in a real shop. The
+    sandbox's credentials are this session's own (``REAL_WORLD_CREDENTIALS``), so the secrets
+    test can grep everything the run wrote for them.
+    """
+    from orderloop.cli import main
+    from sandbox.generator import generate_world
+    from tests.dashboards.merchant_changes import add_unknown_contact_reason
+
+    previous = os.environ.get("ORDERLOOP_DATA_DIR")
+    root = tmp_path_factory.mktemp("dashboards-world") / "data"
+    paths = use_data_dir(root)
+    os.environ[CREDENTIALS_TAG_VARIABLE] = REAL_WORLD_CREDENTIALS.tag
+    try:
+        generate_world(paths.sandbox, days=REAL_WORLD_DAYS, seed=REAL_WORLD_SEED, now=REAL_WORLD_NOW)
+        add_unknown_contact_reason(paths.sandbox)
+        assert main(["run"]) == 0, f"orderloop run failed; see {root / 'logs' / 'last_run.log'}"
+    finally:
+        os.environ.pop(CREDENTIALS_TAG_VARIABLE, None)
+        if previous:
+            use_data_dir(Path(previous))
+    assert paths.published.exists()
+    return root
