@@ -1,7 +1,8 @@
 """`orderloop erase-customer EMAIL`: remove one customer's personal data on request.
 
-What identifies the customer is their email and every phone number found beside it in the
-raw tables (in each format the warehouse holds it: as given, E.164). Every row of every table
+What identifies the customer is their email, its hash (``fct_orders.customer_key``) and every
+phone number found beside it in the raw tables (in each format the warehouse holds it: as
+given, E.164). Every row of every table
 that contains one of these (raw loads, their quarantine, validation results, ledgers, action
 queues) has them replaced by ``[erased]``, and its personal columns (names, address lines,
 postcodes, emails, phones: ``PERSONAL_COLUMN``) set to ``[erased]`` as well; the order's
@@ -84,8 +85,15 @@ def erase_customer(paths: DataPaths, email: str, now: datetime | None = None) ->
 
 
 def customer_identifiers(conn: duckdb.DuckDBPyConnection, email: str) -> list[str]:
-    """The email and every phone number beside it in a table with an email column, in each
-    format a table may hold it."""
+    """The email, its customer key, and the customer's phone numbers in every format."""
+    # fct_orders.customer_key (macros/customer_key.sql: dbt.hash, md5 on DuckDB) names them too.
+    key = conn.execute("select md5(lower(trim(?)))", [email]).fetchone()[0]
+    return [email, key, *phone_numbers(conn, email)]
+
+
+def phone_numbers(conn: duckdb.DuckDBPyConnection, email: str) -> list[str]:
+    """Every phone number beside ``email`` in a table with an email column, in each format a
+    table may hold it (as given, E.164, international, national)."""
     phones: set[str] = set()
     for schema, table, columns in _tables(conn):
         email_columns = [c for c in columns if "email" in c.lower()]
@@ -96,10 +104,10 @@ def customer_identifiers(conn: duckdb.DuckDBPyConnection, email: str) -> list[st
         selected = ", ".join(f'"{c}"' for c in phone_columns)
         found = conn.execute(
             f'select distinct {selected} from "{schema}"."{table}" where {matches}',
-            [email.lower()] * len(email_columns),
+            [email.strip().lower()] * len(email_columns),
         ).fetchall()
         phones.update(value for row in found for value in row if value and str(value).strip())
-    return [email, *sorted(_phone_forms(phones))]
+    return sorted(_phone_forms(phones))
 
 
 def _phone_forms(phones: Iterable[str]) -> set[str]:

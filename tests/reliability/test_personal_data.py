@@ -32,7 +32,7 @@ from raw_woocommerce.orders
 
 def contacts(warehouse: Path) -> tuple[list[str], list[str]]:
     """Every customer email and phone number the raw tables hold (the phones in each format)."""
-    from orderloop.erasure import customer_identifiers
+    from orderloop.erasure import phone_numbers
 
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         rows = conn.execute(RAW_CONTACTS_SQL).fetchall()
@@ -41,7 +41,7 @@ def contacts(warehouse: Path) -> tuple[list[str], list[str]]:
         # The formats the warehouse may also hold a phone in (E.164 after validation).
         forms = set(phones)
         for email in emails[:50]:
-            forms.update(customer_identifiers(conn, email)[1:])
+            forms.update(phone_numbers(conn, email))
     return emails, sorted(forms)
 
 
@@ -74,6 +74,18 @@ def test_the_published_copy_and_the_analytics_marts_hold_no_email_or_phone(built
     assert columns_holding(built_warehouse / "published" / "warehouse.duckdb", emails + phones) == []
     marts = columns_holding(built_warehouse / "warehouse.duckdb", emails + phones, schemas=("marts",))
     assert marts and {column.split(".")[1] for column in marts} <= set(ACTION_QUEUES), marts
+
+    # Orders name their customer by a hash of the email, the same across channels.
+    with duckdb.connect(str(built_warehouse / "published" / "warehouse.duckdb"), read_only=True) as conn:
+        conn.execute(f"attach '{built_warehouse / 'warehouse.duckdb'}' as live (read_only)")
+        keyed, unlike = conn.execute("""
+            select count(o.customer_key), count(*) filter (where o.customer_key <> md5(lower(trim(c.email))))
+            from marts.fct_orders as o
+            join (select id as order_id, email from live.raw_shopify.orders
+                  union all select cast(id as varchar), billing__email from live.raw_woocommerce.orders) as c
+                using (order_id)
+        """).fetchone()
+    assert keyed > 20 and unlike == 0
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +127,7 @@ def erased_world(built_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
 def test_erase_customer_leaves_no_email_or_phone_and_keeps_the_orders(erased_world) -> None:
     paths, email, phone, orders, identifiers = erased_world
     assert phone in identifiers and any(i.startswith("+44") for i in identifiers), identifiers
+    assert [key for key, in _keys(paths, orders)] == [None] * len(orders), "customer_key erased too"
 
     assert columns_holding(paths.warehouse, identifiers) == []
     assert columns_holding(paths.published, identifiers) == []
@@ -151,3 +164,11 @@ def test_a_full_reload_from_the_source_does_not_bring_an_erased_customer_back(er
     assert reapply_erasures(paths.warehouse, "raw_shopify") > 0
     assert columns_holding(paths.warehouse, [email, phone], schemas=("raw_shopify",)) == []
 
+
+def _keys(paths, orders: list[tuple]) -> list[tuple]:
+    with duckdb.connect(str(paths.warehouse), read_only=True) as conn:
+        return conn.execute(
+            "select nullif(customer_key, '[erased]') from marts.fct_orders "
+            "where order_id in (select unnest(?::varchar[]))",
+            [[row[0] for row in orders]],
+        ).fetchall()
