@@ -76,11 +76,15 @@ def erase_customer(paths: DataPaths, email: str, now: datetime | None = None) ->
         raise ValueError(f"not an email address: {email!r}")
     with duckdb.connect(str(paths.warehouse)) as conn:
         identifiers = customer_identifiers(conn, email)
+        # One transaction: the warehouse is erased and the erasure logged together, or neither
+        # (then the command can simply be run again).
+        conn.begin()
         rows, tables = scrub(conn, identifiers)
         published_rows = _scrub_published(paths.published, identifiers)
         files = _scrub_files(paths, identifiers)
         report = ErasureReport(subject_hash(email), rows, tables, published_rows, files)
         _record(conn, report, now or datetime.now(UTC))
+        conn.commit()
     return report
 
 

@@ -67,8 +67,15 @@ def columns_holding(database: Path, needles: list[str], skip_tables: tuple[str, 
     return found
 
 
-def test_the_published_copy_and_the_analytics_marts_hold_no_email_or_phone(built_warehouse: Path) -> None:
-    emails, phones = contacts(built_warehouse / "warehouse.duckdb")
+@pytest.fixture(scope="module")
+def world_contacts(built_warehouse: Path) -> tuple[list[str], list[str]]:
+    return contacts(built_warehouse / "warehouse.duckdb")
+
+
+def test_the_published_copy_and_the_analytics_marts_hold_no_email_or_phone(
+    built_warehouse: Path, world_contacts: tuple[list[str], list[str]]
+) -> None:
+    emails, phones = world_contacts
     assert len(emails) > 20 and len(phones) > 20, "the world should have customers with contact details"
 
     assert columns_holding(built_warehouse / "published" / "warehouse.duckdb", emails + phones) == []
@@ -86,6 +93,28 @@ def test_the_published_copy_and_the_analytics_marts_hold_no_email_or_phone(built
                 using (order_id)
         """).fetchone()
     assert keyed > 20 and unlike == 0
+
+
+def test_no_run_log_or_dagster_event_names_a_customer(
+    built_warehouse: Path, world_contacts: tuple[list[str], list[str]]
+) -> None:
+    """The run's logs and the Dagster instance (event logs, compute logs) are read by operators
+    and kept for months: they must not quote a customer's email or phone."""
+    emails, phones = world_contacts
+    known = {email.encode() for email in emails} | {re.sub(r"\D", "", phone).encode() for phone in phones}
+    folders = (built_warehouse / "logs", built_warehouse / "dagster")
+    files = [f for folder in folders for f in folder.rglob("*") if f.is_file()]
+    assert len(files) > 3
+    named = {str(f): known & _emails_and_numbers(f.read_bytes()) for f in files}
+    assert {f: found for f, found in named.items() if found} == {}
+
+
+def _emails_and_numbers(data: bytes) -> set[bytes]:
+    """Every email (lower-cased) and every run of digits (spaces, dashes, a leading + and
+    parentheses dropped, UK national and international forms alike) in ``data``."""
+    emails = {m.lower() for m in re.findall(rb"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", data)}
+    numbers = {re.sub(rb"\D", b"", m) for m in re.findall(rb"\+?\(?\d[\d ()-]{7,}\d", data)}
+    return emails | numbers
 
 
 @pytest.fixture(scope="module")
