@@ -99,6 +99,27 @@ def _import_orders(args: argparse.Namespace, paths: DataPaths) -> int:
     return 0
 
 
+def _erase_customer(args: argparse.Namespace, paths: DataPaths) -> int:
+    from orderloop.erasure import erase_customer
+
+    if not paths.warehouse.exists():
+        print(f"erase-customer: no warehouse at {paths.warehouse}", file=sys.stderr)
+        return 1
+    try:
+        report = erase_customer(paths, args.email)
+    except ValueError as error:
+        print(f"erase-customer: {error}", file=sys.stderr)
+        return 2
+    except duckdb_errors() as error:
+        print(f"erase-customer: cannot write {paths.warehouse} ({error}); is a pass writing it?",
+              file=sys.stderr)
+        return 1
+    print(f"Erased customer {report.subject_hash[:12]}…: {report.rows} rows in {report.tables} tables, "
+          f"{report.published_rows} rows in the published copy, {report.files} files. Erase them at "
+          "the source too (docs/personal-data.md); until then each load erases them again.")
+    return 0
+
+
 def _webhooks(args: argparse.Namespace, paths: DataPaths) -> int:
     from orderloop.webhooks import serve_webhooks
 
@@ -236,6 +257,12 @@ def build_parser() -> argparse.ArgumentParser:
     dry_run.add_argument("--warehouse", type=Path, default=None,
                          help="the warehouse to read (default: the data folder's; opened read-only)")
     dry_run.set_defaults(handler=_rules_dry_run)
+
+    erase = commands.add_parser(
+        "erase-customer", help="erase a customer's personal data on request (docs/personal-data.md)"
+    )
+    erase.add_argument("email", help="the customer's email address")
+    erase.set_defaults(handler=_erase_customer)
 
     summary = commands.add_parser("summary", help="print the KPI summary of the published warehouse")
     summary.set_defaults(handler=_summary)

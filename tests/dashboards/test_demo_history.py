@@ -10,10 +10,10 @@ from pathlib import Path
 
 import duckdb
 from page_testkit import sql
-from real_world import REAL_WORLD_AUTOMATED_DAYS, REAL_WORLD_NOW
 
 from orderloop.demo_calendar import demo_calendar
 from orderloop.rule_sets import load_rules
+from tests.conftest import REAL_WORLD_AUTOMATED_DAYS, REAL_WORLD_NOW
 
 
 def _naive(at: datetime) -> datetime:
