@@ -31,6 +31,13 @@ class DataPaths:
         return self.root / "published" / "warehouse.duckdb"
 
     @property
+    def rules(self) -> Path:
+        """The rules in force for this data folder: its own ``rules/`` if it has one (the demo
+        writes its merchant's there, dated to its world), else the project's ``rules/``."""
+        own = self.root / "rules"
+        return own if own.is_dir() else PROJECT_ROOT / "rules"
+
+    @property
     def sandbox(self) -> Path:
         return self.root / "sandbox"
 

@@ -24,13 +24,24 @@ from pipelines.check_results import TABLE as CHECKS_TABLE
 from pipelines.check_results import CheckResult, write_check_results
 
 PUBLISHED_SCHEMAS = ("marts",)
+# The action queues carry what their actions need: the customer's name, delivery address and
+# email. Only the actions read them, from the live warehouse, so the copy everyone else reads
+# (dashboards, analysts) leaves them out and holds no contact details (docs/personal-data.md).
+ACTION_QUEUES = (
+    "label_booking_queue",
+    "notification_queue",
+    "pick_task_queue",
+    "refund_queue",
+    "stock_sync_queue",
+)
 
 
 def publish_marts(
     warehouse: Path, published: Path, run_id: str | None = None, checks: Sequence[CheckResult] = ()
 ) -> dict[str, int]:
-    """Copy every table and view of the published schemas, and write the data checks' latest
-    results (``marts.pipeline_checks``) beside them; returns row counts per table."""
+    """Copy every table and view of the published schemas but the action queues, and write the
+    data checks' latest results (``marts.pipeline_checks``) beside them; returns row counts per
+    table."""
     published.parent.mkdir(parents=True, exist_ok=True)
     remove_abandoned_staging(published)
     staging = published.with_name(f".{published.name}.{os.getpid()}.tmp")
@@ -43,10 +54,10 @@ def publish_marts(
         relations = conn.execute(
             """
             select table_schema, table_name from information_schema.tables
-            where table_catalog = 'source' and table_schema in ?
+            where table_catalog = 'source' and table_schema in ? and table_name not in ?
             order by 1, 2
             """,
-            [list(PUBLISHED_SCHEMAS)],
+            [list(PUBLISHED_SCHEMAS), list(ACTION_QUEUES)],
         ).fetchall()
         for schema in PUBLISHED_SCHEMAS:
             conn.execute(f"create schema {schema}")
