@@ -16,6 +16,9 @@ request whose path or body contains the text be carried out, then holds its answ
 `stall_seconds` (the effect happened but the client has not heard: the window in which a client that
 dies leaves no record of its own call); `malformed_every=k` breaks every k-th record of a system (see
 `malformed`; the same records on every request). Each system has its own counters; all off by default.
+Each injector also counts what it did (`injected`, per kind) and how many faulted requests came back
+(`retried`: the same method, path, query and body arriving again), the soak's witness of faults and
+retries.
 
 By default faults apply to WooCommerce, Stripe and Zendesk only (as before Shopify, Click & Drop and
 Postmark could be faulted); name `shopify`, `click_and_drop`, `postmark` and `three_pl` in `systems` to
@@ -25,10 +28,11 @@ fault them too.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -201,6 +205,10 @@ class FaultInjector:
         self._served = 0
         self._lock = threading.Lock()
         self._released = threading.Event()
+        self.injected: Counter[str] = Counter()  # faults applied, per kind
+        self.retried = 0  # faulted requests that arrived again
+        self._awaiting_retry: Counter[tuple[str, str, str, str]] = Counter()
+        self._counting = config != FaultConfig(systems=config.systems)  # any fault configured at all
 
     def check(self) -> Fault | None:
         """Count one request; the fault to apply to it, if any."""
@@ -277,13 +285,35 @@ class FaultInjector:
         request.scope[RESET_KEY] = True
         return NoResponse()
 
+    @staticmethod
+    async def _request_key(request: Request) -> tuple[str, str, str, str]:
+        """What makes a request the same one asked again: method, path, query and body."""
+        body = hashlib.sha256(await request.body()).hexdigest() if request.method != "GET" else ""
+        return request.method, request.url.path, request.url.query, body
+
+    def _count(self, key: tuple[str, str, str, str], fault: str | None) -> None:
+        """Note a request: a retry if it got a fault before, and the fault it gets now."""
+        with self._lock:
+            if self._awaiting_retry[key] > 0:
+                self._awaiting_retry[key] -= 1
+                self.retried += 1
+            if fault is not None:
+                self.injected[fault] += 1
+                self._awaiting_retry[key] += 1
+
     def wrap(self, endpoint: Endpoint) -> Endpoint:
         """The endpoint behind this injector."""
 
         async def guarded(request: Request) -> Response:
             fault = self.check()
+            key = await self._request_key(request) if self._counting else None
             if fault is not None and fault.kind == "replay":
-                return self.replay(request) or self.remember(request, await endpoint(request))
+                replayed = self.replay(request)
+                if key is not None:
+                    self._count(key, "replay" if replayed is not None else None)
+                return replayed or self.remember(request, await endpoint(request))
+            if key is not None:
+                self._count(key, None if fault is None else fault.kind)
             if fault is None:
                 if self.slow_answer_matching is None:
                     return self.remember(request, await endpoint(request))

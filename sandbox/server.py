@@ -11,6 +11,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -182,6 +183,18 @@ def release_stalls(app: Starlette, released: bool = True) -> None:
     `released=False` arms them again."""
     for injector in getattr(app.state, "fault_injectors", ()):
         injector.release(released)
+
+
+def fault_counts(app: Starlette) -> dict[str, dict[str, Any]]:
+    """Per system, the faults its injector applied (per kind, and in all) and how many of the
+    requests it faulted arrived again (retries)."""
+    counts = {}
+    for injector in getattr(app.state, "fault_injectors", ()):
+        injected = dict(sorted(injector.injected.items()))
+        counts[injector.system] = {
+            "injected": sum(injected.values()), "by_kind": injected, "retried": injector.retried
+        }
+    return counts
 
 
 def create_app(
@@ -369,6 +382,10 @@ class SandboxServer:
         if self._socket is not None:
             self._socket.close()
         self._server, self._thread, self._socket = None, None, None
+
+    def fault_counts(self) -> dict[str, dict[str, Any]]:
+        """The faults injected since this server was made, and the retries they drew, per system."""
+        return fault_counts(self.app)
 
     def wait(self) -> None:
         """Block until the server thread ends (used by `serve`)."""

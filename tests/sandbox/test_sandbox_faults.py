@@ -305,3 +305,18 @@ def test_cli_exposes_the_broken_answer_flags() -> None:
     assert fault_config(build_parser().parse_args(flags)) == FaultConfig(
         cut_every=4, garble_every=5, replay_every=6
     )
+
+
+def test_the_server_counts_the_faults_it_injected_and_the_requests_asked_again(world: Path) -> None:
+    """The soak's witness: faults per system and kind, and a faulted request arriving again as a retry
+    (the same method, path and query); a different request after a fault is no retry."""
+    with SandboxServer(world, faults=FaultConfig(fail_every=2, systems=("woocommerce",))) as server:
+        first = woo_get(server, "/orders", {"per_page": 1})
+        faulted = woo_get(server, "/orders", {"per_page": 2})
+        other = woo_get(server, "/orders", {"per_page": 3})  # not the faulted request
+        again = woo_get(server, "/orders", {"per_page": 2})  # the faulted one, asked again (and faulted)
+        once_more = woo_get(server, "/orders", {"per_page": 2})
+        assert [r.status_code for r in (first, faulted, other, again, once_more)] == [200, 503, 200, 503, 200]
+        counts = server.fault_counts()
+    assert counts["woocommerce"] == {"injected": 2, "by_kind": {"fail": 2}, "retried": 2}
+    assert counts["stripe"] == {"injected": 0, "by_kind": {}, "retried": 0}
