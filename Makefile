@@ -43,9 +43,13 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.dashboard_render
 
 # Longer reliability runs (docs/RELIABILITY.md): the tests marked soak (a pass killed during dbt
-# build, two passes at once) and 1,000 random examples per bad-input property instead of 40.
+# build, two passes at once), 1,000 random examples per bad-input property instead of 40, then the
+# soak itself: a simulated week at ten times the demo's volume with faults injected, reconciled
+# (bench/results/soak.json). A quick check: make soak SOAK_ARGS="--days 2".
+SOAK_ARGS ?=
 soak: $(STAMP)
 	HYPOTHESIS_PROFILE=soak $(BIN)/pytest -m "soak or not soak" tests/reliability
+	$(BIN)/python -m orderloop.soak $(SOAK_ARGS)
 
 # Regenerate the lock from requirements.in (needs uv, installed into the venv on demand).
 lock: $(STAMP)

@@ -1,0 +1,236 @@
+"""The soak: a simulated week at ten times the demo's volume, with the sandbox injecting faults at a
+set rate into every outside system, and the loop running pass after pass as the world moves on.
+
+The real schedule ticks every two minutes of wall time, which a simulated week cannot wait for, so
+each pass here stands for one scheduled tick after ``step_hours`` of world time: the world clock
+moves (new orders on both channels, payments, collections, returns, tickets), then one real pass
+runs (``run_full_pass``: dlt loads over HTTP, dbt, every action, the publication), deciding at the
+world's time as the demo's history does. A pass a fault made fail is counted, not fatal: the next
+one must catch up. The last passes run without faults, as a quiet night would, so the loop can
+settle; then ``orderloop.soak_reconciliation`` judges the warehouse against the world.
+
+Run: ``python -m orderloop.soak`` (``make soak``; ``--days 2`` for a quick check).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"
+DEMO_ORDERS_PER_DAY = 27
+# A Monday morning, so the week has its weekday peaks and its quiet weekend.
+SOAK_START = datetime(2026, 11, 16, 6, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class FaultRates:
+    """The set rate: every k-th request a system serves gets this fault (each system counts its own
+    requests, see ``sandbox.faults``), plus a rate limit that answers bursts with 429."""
+
+    fail_every: int = 37  # 503
+    reset_every: int = 53  # connection dropped before any answer
+    cut_every: int = 71  # answer cut off half-way through its body
+    garble_every: int = 89  # a 200 whose JSON is cut short
+    replay_every: int = 97  # a GET answered with the path's previous answer (a page served twice)
+    rate_limit_per_second: int = 30  # 429 with Retry-After beyond this
+
+    def share(self) -> float:
+        """Roughly the share of requests (past the rate limit) that get a fault."""
+        every = (self.fail_every, self.reset_every, self.cut_every, self.garble_every, self.replay_every)
+        return sum(1 / k for k in every)
+
+
+@dataclass(frozen=True)
+class SoakSettings:
+    days: float = 7.0
+    step_hours: float = 8.0
+    orders_per_day: int = DEMO_ORDERS_PER_DAY * 10
+    history_days: int = 3
+    seed: int = 8
+    settle_passes: int = 2
+    faults: FaultRates = field(default_factory=FaultRates)
+
+    @property
+    def passes(self) -> int:
+        return max(1, round(self.days * 24 / self.step_hours))
+
+
+@dataclass
+class PassRecord:
+    number: int
+    world_time: str
+    faults_on: bool
+    success: bool
+    seconds: float
+    run_id: str
+    faults: dict[str, dict[str, Any]]
+
+
+def _fault_config(rates: FaultRates) -> Any:
+    from sandbox.faults import FAULT_SYSTEMS, FaultConfig
+
+    return FaultConfig(
+        systems=FAULT_SYSTEMS,
+        fail_every=rates.fail_every,
+        reset_every=rates.reset_every,
+        cut_every=rates.cut_every,
+        garble_every=rates.garble_every,
+        replay_every=rates.replay_every,
+        rate_limit_per_second=rates.rate_limit_per_second,
+    )
+
+
+@contextmanager
+def faulty_sandbox(data_dir: Path, faults: Any) -> Iterator[Any]:
+    """The world served for one pass with ``faults`` on (None: none), every source pointed at it,
+    and what the world pushes (tracking webhooks, 3PL files) delivered first, as ``orderloop run``
+    does."""
+    from orderloop.paths import data_paths
+    from orderloop.run_pass import receive_sandbox_pushes
+    from orderloop.sandbox_mode import sandbox_credentials, sources_pointing_at
+    from sandbox.query_cost import ThrottleConfig
+    from sandbox.server import SandboxServer
+
+    plus_plan = ThrottleConfig(maximum_available=20000.0, restore_rate=1000.0)
+    credentials = sandbox_credentials()
+    server = SandboxServer(data_dir, throttle=plus_plan, faults=faults, **credentials.server_kwargs())
+    with server, sources_pointing_at(server.url, credentials=credentials):
+        receive_sandbox_pushes(data_paths(), credentials.webhook_secret)
+        yield server
+
+
+def run_soak(settings: SoakSettings, report: Callable[[str], None] = print) -> dict[str, Any]:
+    """Generate the world, run the passes, settle, reconcile; the whole record of the run."""
+    from orderloop.decision_clock import deciding_at
+    from orderloop.environment import configure_environment
+    from orderloop.run_pass import run_full_pass
+    from orderloop.soak_reconciliation import reconcile
+    from sandbox.clock import advance
+    from sandbox.generator import generate_world
+    from sandbox.world import opened, world_now
+
+    paths = configure_environment()
+    started = time.perf_counter()
+    report(
+        f"Soak: {settings.days:g} simulated days from {SOAK_START:%a %d %b %H:%M} UTC at"
+        f" {settings.orders_per_day} Shopify orders a day ({settings.orders_per_day // DEMO_ORDERS_PER_DAY}x"
+        f" the demo), a pass every {settings.step_hours:g} world hours ({settings.passes} passes, then"
+        f" {settings.settle_passes} without faults); about {settings.faults.share():.0%} of requests faulted."
+        f" Data: {paths.root}"
+    )
+    generate_world(
+        paths.sandbox, days=settings.history_days, seed=settings.seed, now=SOAK_START,
+        orders_per_day=settings.orders_per_day,
+    )
+    records: list[PassRecord] = []
+    faults = _fault_config(settings.faults)
+    total = settings.passes + settings.settle_passes
+    for number in range(1, total + 1):
+        faults_on = number <= settings.passes
+        if faults_on:
+            advance(paths.sandbox, settings.step_hours)
+        with opened(paths.sandbox) as conn:
+            at = world_now(conn)
+        pass_started = time.perf_counter()
+        with deciding_at(at), faulty_sandbox(paths.sandbox, faults if faults_on else None) as server:
+            result = run_full_pass()
+            counts = server.fault_counts()
+        record = PassRecord(number, at.isoformat(), faults_on, result.success,
+                            round(time.perf_counter() - pass_started, 1), result.run_id, counts)
+        records.append(record)
+        injected = sum(c["injected"] for c in counts.values())
+        retried = sum(c["retried"] for c in counts.values())
+        report(
+            f"  pass {number}/{total} at {at:%a %d %b %H:%M}: {'ok' if result.success else 'FAILED'}"
+            f" in {record.seconds:.0f} s; {injected} faults injected, {retried} retried"
+            + ("" if faults_on else " (faults off)")
+        )
+    reconciliation = reconcile(paths.sandbox, paths.warehouse)
+    return {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                    "load_average": [round(x, 2) for x in os.getloadavg()]},
+        "settings": asdict(settings) | {"passes": settings.passes},
+        "wall_seconds": round(time.perf_counter() - started, 1),
+        "passes": {
+            "total": len(records),
+            "failed": sum(1 for r in records if not r.success),
+            "failed_with_faults_on": sum(1 for r in records if not r.success and r.faults_on),
+            "last_succeeded": records[-1].success,
+        },
+        "faults": _fault_totals(records),
+        "reconciliation": reconciliation,
+        "pass_log": [asdict(r) for r in records],
+    }
+
+
+def _fault_totals(records: list[PassRecord]) -> dict[str, Any]:
+    """Faults injected and retries drawn over every pass, in all, per system and per kind."""
+    per_system: dict[str, dict[str, int]] = {}
+    by_kind: dict[str, int] = {}
+    for record in records:
+        for system, counts in record.faults.items():
+            tally = per_system.setdefault(system, {"injected": 0, "retried": 0})
+            tally["injected"] += counts["injected"]
+            tally["retried"] += counts["retried"]
+            for kind, n in counts["by_kind"].items():
+                by_kind[kind] = by_kind.get(kind, 0) + n
+    return {
+        "injected": sum(t["injected"] for t in per_system.values()),
+        "retried": sum(t["retried"] for t in per_system.values()),
+        "by_kind": dict(sorted(by_kind.items())),
+        "by_system": dict(sorted(per_system.items())),
+    }
+
+
+def verdict(run: dict[str, Any]) -> list[str]:
+    """What makes the soak fail: anything lost or done twice, or a loop that did not settle."""
+    problems = list(run["reconciliation"]["problems"])
+    if not run["passes"]["last_succeeded"]:
+        problems.append("the last pass (faults off) failed: the loop did not settle")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orderloop.soak", description=__doc__.split("\n")[0])
+    parser.add_argument("--days", type=float, default=7.0, help="simulated days of passes")
+    parser.add_argument("--step-hours", type=float, default=8.0, help="world hours between passes")
+    parser.add_argument("--volume", type=int, default=10, help="times the demo's 27 orders a day")
+    parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--settle-passes", type=int, default=2, help="passes without faults at the end")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="a fresh data folder for the run (default: a new temporary one, kept)")
+    parser.add_argument("--output", type=Path, default=RESULTS / "soak.json")
+    args = parser.parse_args(argv)
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="orderloop-soak-"))
+    os.environ["ORDERLOOP_DATA_DIR"] = str(data_dir)
+    settings = SoakSettings(days=args.days, step_hours=args.step_hours,
+                            orders_per_day=DEMO_ORDERS_PER_DAY * args.volume, seed=args.seed,
+                            settle_passes=args.settle_passes)
+    run = run_soak(settings)
+    from orderloop.soak_reconciliation import format_reconciliation
+
+    print(format_reconciliation(run))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(run, indent=2, default=str) + "\n")
+    print(f"Written to {args.output}")
+    problems = verdict(run)
+    for problem in problems:
+        print(f"SOAK FAILED: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
