@@ -93,12 +93,10 @@ def _fault_config(rates: FaultRates) -> Any:
 
 
 @contextmanager
-def faulty_sandbox(data_dir: Path, faults: Any) -> Iterator[Any]:
-    """The world served for one pass with ``faults`` on (None: none), every source pointed at it,
-    and what the world pushes (tracking webhooks, 3PL files) delivered first, as ``orderloop run``
-    does."""
-    from orderloop.paths import data_paths
-    from orderloop.run_pass import receive_sandbox_pushes
+def serving(data_dir: Path, faults: Any) -> Iterator[Any]:
+    """The world served with ``faults`` on (None: none) and every source pointed at it. One server
+    for a whole phase, as the outside systems stay up between ticks: each system's fault counters
+    run on across passes, so a system asked only a few times a pass still meets its faults."""
     from orderloop.sandbox_mode import sandbox_credentials, sources_pointing_at
     from sandbox.query_cost import ThrottleConfig
     from sandbox.server import SandboxServer
@@ -107,19 +105,47 @@ def faulty_sandbox(data_dir: Path, faults: Any) -> Iterator[Any]:
     credentials = sandbox_credentials()
     server = SandboxServer(data_dir, throttle=plus_plan, faults=faults, **credentials.server_kwargs())
     with server, sources_pointing_at(server.url, credentials=credentials):
-        receive_sandbox_pushes(data_paths(), credentials.webhook_secret)
         yield server
+
+
+def _since(now: dict[str, dict[str, Any]], before: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per-system fault counts of one pass, from the server's running totals after and before it."""
+    counts = {}
+    for system, after in now.items():
+        earlier = before.get(system, {"injected": 0, "by_kind": {}, "retried": 0})
+        kinds = {k: n - earlier["by_kind"].get(k, 0) for k, n in after["by_kind"].items()}
+        counts[system] = {"injected": after["injected"] - earlier["injected"],
+                          "by_kind": {k: n for k, n in kinds.items() if n},
+                          "retried": after["retried"] - earlier["retried"]}
+    return counts
+
+
+def _one_pass(paths: Any, server: Any, number: int, step_hours: float, faults_on: bool) -> PassRecord:
+    """Move the world ``step_hours``, deliver what it pushes, run one real pass deciding at its time;
+    the record holds the server's running fault totals (``_since`` makes them the pass's own)."""
+    from orderloop.decision_clock import deciding_at
+    from orderloop.run_pass import receive_sandbox_pushes, run_full_pass
+    from orderloop.sandbox_mode import sandbox_credentials
+    from sandbox.clock import advance
+    from sandbox.world import opened, world_now
+
+    if step_hours:
+        advance(paths.sandbox, step_hours)
+    with opened(paths.sandbox) as conn:
+        at = world_now(conn)
+    started = time.perf_counter()
+    receive_sandbox_pushes(paths, sandbox_credentials().webhook_secret)
+    with deciding_at(at):
+        result = run_full_pass()
+    return PassRecord(number, at.isoformat(), faults_on, result.success,
+                      round(time.perf_counter() - started, 1), result.run_id, server.fault_counts())
 
 
 def run_soak(settings: SoakSettings, report: Callable[[str], None] = print) -> dict[str, Any]:
     """Generate the world, run the passes, settle, reconcile; the whole record of the run."""
-    from orderloop.decision_clock import deciding_at
     from orderloop.environment import configure_environment
-    from orderloop.run_pass import run_full_pass
     from orderloop.soak_reconciliation import reconcile
-    from sandbox.clock import advance
     from sandbox.generator import generate_world
-    from sandbox.world import opened, world_now
 
     paths = configure_environment()
     started = time.perf_counter()
@@ -135,28 +161,25 @@ def run_soak(settings: SoakSettings, report: Callable[[str], None] = print) -> d
         orders_per_day=settings.orders_per_day,
     )
     records: list[PassRecord] = []
-    faults = _fault_config(settings.faults)
     total = settings.passes + settings.settle_passes
-    for number in range(1, total + 1):
-        faults_on = number <= settings.passes
-        if faults_on:
-            advance(paths.sandbox, settings.step_hours)
-        with opened(paths.sandbox) as conn:
-            at = world_now(conn)
-        pass_started = time.perf_counter()
-        with deciding_at(at), faulty_sandbox(paths.sandbox, faults if faults_on else None) as server:
-            result = run_full_pass()
-            counts = server.fault_counts()
-        record = PassRecord(number, at.isoformat(), faults_on, result.success,
-                            round(time.perf_counter() - pass_started, 1), result.run_id, counts)
-        records.append(record)
-        injected = sum(c["injected"] for c in counts.values())
-        retried = sum(c["retried"] for c in counts.values())
-        report(
-            f"  pass {number}/{total} at {at:%a %d %b %H:%M}: {'ok' if result.success else 'FAILED'}"
-            f" in {record.seconds:.0f} s; {injected} faults injected, {retried} retried"
-            + ("" if faults_on else " (faults off)")
-        )
+    phases = ((range(1, settings.passes + 1), _fault_config(settings.faults)),
+              (range(settings.passes + 1, total + 1), None))
+    for numbers, faults in phases:
+        with serving(paths.sandbox, faults) as server:
+            before: dict[str, dict[str, Any]] = {}
+            for number in numbers:
+                faults_on = faults is not None
+                step = settings.step_hours if faults_on else 0.0
+                record = _one_pass(paths, server, number, step, faults_on)
+                record.faults, before = _since(record.faults, before), record.faults
+                records.append(record)
+                injected = sum(c["injected"] for c in record.faults.values())
+                retried = sum(c["retried"] for c in record.faults.values())
+                report(
+                    f"  pass {number}/{total} at {record.world_time[:16]}:"
+                    f" {'ok' if record.success else 'FAILED'} in {record.seconds:.0f} s;"
+                    f" {injected} faults injected, {retried} retried" + ("" if faults else " (faults off)")
+                )
     reconciliation = reconcile(paths.sandbox, paths.warehouse)
     return {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
