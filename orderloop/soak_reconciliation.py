@@ -120,13 +120,16 @@ def _effects(
         "unknown_to_ledger": len(set(sent) - message_ids),
     }
     channel = stats["channel_stock"]
-    pushed = _ledger(wh, "select idempotency_key from actions.stock_pushes where status = 'done'")
+    done = Counter(_ledger(wh, "select channel from actions.stock_pushes where status = 'done'"))
+    # A push Shopify refused as stale (compare quantity) is still an answer the ledger records.
+    applied = {"shopify": channel["shopify"]["pushes"] + channel["shopify"]["stale_rejections"],
+               "woocommerce": channel["woocommerce"]["pushes"]}
     stock = {
-        "effects": channel["shopify"]["pushes"] + channel["woocommerce"]["pushes"],
-        "ledger": len(pushed),
-        "stale_rejections": channel["shopify"]["stale_rejections"],
+        "effects": sum(applied.values()),
+        "ledger": sum(done.values()),
+        "per_channel": {name: {"effects": n, "ledger": done[name]} for name, n in applied.items()},
+        "unknown_to_ledger": sum(max(0, n - done[name]) for name, n in applied.items()),
     }
-    stock["unknown_to_ledger"] = max(0, stock["effects"] - stock["ledger"])
     released = _ledger(wh, "select order_id from actions.pick_task_ledger where status = 'released'")
     picks = stats["pick_tasks"]
     pick_tasks = {
