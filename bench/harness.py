@@ -8,7 +8,8 @@ For one size N, in one run:
    and orderloop's full build into a fresh warehouse: dlt ingest, ``dbt build``, publication;
 3. cross-check: the published ``kpi_daily`` must agree with the limit and the peer on every
    day's orders, despatches and cycle-time p50;
-4. unless skipped, the incremental run: 1% new orders and their events as a second batch,
+4. unless skipped, each dashboard page rendered cold on the published copy (p50, p95);
+5. unless skipped, the incremental run: 1% new orders and their events as a second batch,
    loaded into a copy of a full build and built again with ``dbt build``, then checked
    against the limit over both batches.
 
@@ -38,6 +39,7 @@ from bench.world_files import add_new_orders, write_world
 
 RESULTS = Path(__file__).resolve().parent / "results"
 INCREMENTAL_SHARE = 0.01
+DASHBOARD_RENDERS = 7
 
 
 def _median_run(runs: list[StageRun]) -> dict[str, Any]:
@@ -108,10 +110,23 @@ def _raw_rows(world_rows: dict[str, int]) -> int:
 
 
 def run_bench(
-    orders: int, repeat: int = 3, out: Path = RESULTS, work: Path | None = None, incremental: bool = True
+    orders: int, repeat: int = 3, out: Path = RESULTS, work: Path | None = None, incremental: bool = True,
+    dashboards: bool = True,
 ) -> dict[str, Any]:
-    """Measure one world size; writes ``bench_<orders>.json`` and ``.md`` into ``out``."""
-    work = work or Path(tempfile.mkdtemp(prefix=f"orderloop-bench-{orders}-"))
+    """Measure one world size; writes ``bench_<orders>.json`` and ``.md`` into ``out``.
+
+    ``work`` keeps the world and the last full build for inspection; without it, a temporary
+    folder is used and removed.
+    """
+    if work is not None:
+        return _run_bench(orders, repeat, out, work, incremental, dashboards)
+    with tempfile.TemporaryDirectory(prefix=f"orderloop-bench-{orders}-") as folder:
+        return _run_bench(orders, repeat, out, Path(folder), incremental, dashboards)
+
+
+def _run_bench(
+    orders: int, repeat: int, out: Path, work: Path, incremental: bool, dashboards: bool
+) -> dict[str, Any]:
     world = work / "world"
     shutil.rmtree(world, ignore_errors=True)
     started = time.perf_counter()
@@ -167,9 +182,13 @@ def run_bench(
         "dbt_nodes": runs["transform"][-1].report.get("nodes"),
         "cross_check": check,
     }
+    if dashboards:
+        pages = run_stage(
+            "bench.dashboard_pages", ["--data-dir", str(last_run), "--renders", str(DASHBOARD_RENDERS)]
+        )
+        result["dashboard_pages"] = pages.report["pages"]
     if incremental:
         result["incremental"] = _incremental(world, orders, last_run, work, repeat)
-    shutil.rmtree(last_run, ignore_errors=True)
 
     out.mkdir(parents=True, exist_ok=True)
     (out / f"bench_{orders}.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -9,6 +9,7 @@ INGEST_TARGET_RATIO = 3.0
 INCREMENTAL_TARGET_SHARE = 0.10
 TRANSFORM_FIXED_SECONDS = 5.0
 TRANSFORM_TARGET_RATIO = 2.0
+PAGE_P95_TARGET_SECONDS = 0.5
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -81,6 +82,12 @@ def markdown(result: dict[str, Any]) -> str:
             lines.append(f"| {stage} | {_fmt(seconds)} | {seconds / stages[stage]['seconds']:.0%} |")
         lines.append(f"| **all** | {_fmt(inc['seconds'])} | {inc['seconds'] / build['seconds']:.0%} |")
 
+    pages = result.get("dashboard_pages")
+    if pages:
+        lines += ["", "Dashboard pages, rendered cold on the published copy (Streamlit AppTest):", "",
+                  "| page | p50 s | p95 s |", "|---|---|---|"]
+        lines += [f"| {title} | {_fmt(p['p50'])} | {_fmt(p['p95'])} |" for title, p in pages.items()]
+
     lines += ["", "Targets:", ""] + [f"- {line}" for line in _verdicts(result, build)]
     check = result["cross_check"]
     lines += [
@@ -125,6 +132,13 @@ def _verdicts(result: dict[str, Any], build: dict[str, float]) -> list[str]:
     verdicts.append(
         f"peak memory {build['peak_rss_mib']:,.0f} MiB (target under {PEAK_TARGET_MIB:,} MiB at 1M orders)"
     )
+    pages = {title: p for title, p in result.get("dashboard_pages", {}).items() if not title.startswith("(")}
+    if pages:
+        slowest = max(pages, key=lambda title: pages[title]["p95"])
+        verdicts.append(
+            f"slowest dashboard page p95 {pages[slowest]['p95'] * 1000:.0f} ms ({slowest}; target under "
+            f"{PAGE_P95_TARGET_SECONDS * 1000:.0f} ms at 1M orders)"
+        )
     incremental = result.get("incremental")
     if incremental:
         share = full_build(incremental["stages"])["seconds"] / build["seconds"]

@@ -113,7 +113,7 @@ def _bench(args: argparse.Namespace, paths: DataPaths) -> int:
         print("bench: --orders must be at least 100 and --repeat at least 1", file=sys.stderr)
         return 2
     result = run_bench(args.orders, repeat=args.repeat, out=args.out, work=args.work,
-                       incremental=not args.no_incremental)
+                       incremental=not args.no_incremental, dashboards=not args.no_dashboards)
     print(markdown(result))
     print(f"Written to {args.out}/bench_{args.orders}.json and .md")
     return 0 if result["cross_check"]["agree"] else 1
@@ -239,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--work", type=Path, default=None,
                        help="folder for the world and warehouses (default: a new temporary folder)")
     bench.add_argument("--no-incremental", action="store_true", help="skip the 1%% new orders run")
+    bench.add_argument("--no-dashboards", action="store_true", help="skip timing the dashboard pages")
     bench.set_defaults(handler=_bench)
 
     summary = commands.add_parser("summary", help="print the KPI summary of the published warehouse")
