@@ -29,7 +29,10 @@ class StageRun:
 
 
 class StageFailed(RuntimeError):
-    pass
+    def __init__(self, message: str, exit_code: int, last_line: str) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code  # negative: killed by that signal (-9: the kernel's OOM killer)
+        self.last_line = last_line
 
 
 def run_stage(module: str, args: list[str], env: dict[str, str] | None = None) -> StageRun:
@@ -49,10 +52,11 @@ def run_stage(module: str, args: list[str], env: dict[str, str] | None = None) -
             )
             _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
-        if child.returncode != 0:
+        child.returncode = exit_code = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        if exit_code != 0:
             tail = log_file.read_text()[-3000:]
-            raise StageFailed(f"{module} {' '.join(args)} exited {child.returncode}:\n{tail}")
+            last_line = (tail.strip().splitlines() or [""])[-1][:200]
+            raise StageFailed(f"{module} {' '.join(args)} exited {exit_code}:\n{tail}", exit_code, last_line)
         report = json.loads(report_file.read_text()) if report_file.exists() else {}
     # Linux reports ru_maxrss in KiB.
     return StageRun(seconds=seconds, peak_rss_mib=usage.ru_maxrss / 1024, report=report)

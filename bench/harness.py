@@ -147,7 +147,7 @@ def _run_bench(
                     "--world", str(world), "--out", str(peer_output),
                 ]))
             except StageFailed as error:  # out of memory is a result, not a crash of the bench
-                failures["peer"] = str(error).splitlines()[-1][:300]
+                failures["peer"] = f"exit {error.exit_code}: {error.last_line}"
                 runs.pop("peer", None)
         ingest_limit_dir = work / f"ingest_limit_{attempt}"
         shutil.rmtree(ingest_limit_dir, ignore_errors=True)

@@ -61,11 +61,6 @@ def batch_folder(world: Path, number: int) -> Path:
     return world / f"batch={number:03d}"
 
 
-def table_path(world: Path, source: str, table: str, batch: str = "*") -> str:
-    """The Parquet file(s) of one raw table; ``batch='*'`` globs every batch."""
-    return str(world / f"batch={batch}" / source / f"{table}.parquet")
-
-
 def _orders_sql(batch: WorldBatch) -> str:
     """One row per order with its fate decided by hashes of the order number."""
     return f"""
