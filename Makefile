@@ -12,7 +12,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: demo test lint run dashboard venv lock clean bench bench-10m
+.PHONY: demo test lint run dashboard venv lock clean bench bench-10m soak
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ bench: $(STAMP)
 # 10 million orders: most of an hour on 2 cores and tens of GB of disk, so on its own.
 bench-10m: $(STAMP)
 	$(BIN)/orderloop bench --orders 10000000 --repeat 1 --no-dashboards
+
+# Longer reliability runs (docs/RELIABILITY.md): the tests marked soak (a pass killed during dbt
+# build, two passes at once) and 1,000 random examples per bad-input property instead of 40.
+soak: $(STAMP)
+	HYPOTHESIS_PROFILE=soak $(BIN)/pytest -m "soak or not soak" tests/reliability
 
 # Regenerate the lock from requirements.in (needs uv, installed into the venv on demand).
 lock: $(STAMP)

@@ -1,6 +1,7 @@
 """Dashboard page render times on a demo world, against Streamlit's own fixed cost.
 
-Builds a world with one real ``orderloop run`` (14 days, as the dashboard tests use), then
+Builds the demo world with ``orderloop demo --no-serve`` (14 days, three of them automated,
+ending when the dashboard tests' world ends), then
 renders every page with Streamlit's AppTest several times: the first render reads the
 published copy (cold ``st.cache_data``), the later ones are what a user clicking around
 gets. A page that only writes a line is rendered the same way as the baseline, so the
@@ -54,14 +55,14 @@ def measure(repeats: int = 5, days: int = 14, seed: int = 11) -> dict[str, Any]:
     os.environ["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
     from orderloop.environment import configure_environment
 
-    paths = configure_environment()
+    configure_environment()
     from dashboards.pages_index import PAGES
     from orderloop.cli import main
-    from sandbox.generator import generate_world
 
-    generate_world(paths.sandbox, days=days, seed=seed, now=WORLD_NOW)
-    if main(["run"]) != 0:
-        raise RuntimeError("the pass that builds the bench world failed")
+    demo = ["demo", "--no-serve", "--days", str(days), "--seed", str(seed), "--automated-days", "3",
+            "--world-now", WORLD_NOW.isoformat()]
+    if main(demo) != 0:
+        raise RuntimeError("the demo that builds the bench world failed")
     baseline_file = data_dir / "baseline_page.py"
     baseline_file.write_text(BASELINE_PAGE)
     baseline = _render_seconds(baseline_file, repeats)

@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from dlt.sources.helpers.requests import Client, Session
+from dlt.sources.helpers.requests import Session
 from dlt.sources.helpers.rest_client.redaction import SENSITIVE_PARAMS, sanitize_url
 from requests import HTTPError, PreparedRequest, Response
 from requests.exceptions import ChunkedEncodingError, ConnectionError, Timeout
+
+from connectors.broken_answers import broken_json_message, is_broken_json, retrying_client
 
 MAX_DETAIL_CHARS = 300
 
@@ -74,27 +76,30 @@ def retrying_session(
     error: type[APIRefused],
     request_timeout: float | None,
     credential_params: frozenset[str] = frozenset(),
+    repeat_posts: bool = False,
 ) -> Session:
-    """dlt's retrying session (429 after ``Retry-After``, 5xx, timeouts, dropped connections);
-    a request still unanswered after the retries fails naming ``system`` and the URL, since
-    requests' own error names neither. ``None``: dlt's ``runtime.request_timeout``."""
-    client = (
-        Client(raise_for_status=False)
-        if request_timeout is None
-        else Client(request_timeout=request_timeout, raise_for_status=False)
-    )
-    session = client.session
+    """dlt's retrying session (429 after ``Retry-After``, 5xx, timeouts, dropped connections, JSON
+    cut short); a request still unanswered (or answered with broken JSON) after the retries fails
+    naming ``system`` and the URL, since requests' own error names neither. ``None``: dlt's
+    ``runtime.request_timeout``. ``repeat_posts``: this client's POSTs are safe to repeat (they
+    carry an idempotency key), so one answered with broken JSON is asked again too."""
+    session = retrying_client(request_timeout, repeat_posts).session
     send = session.send  # the retrying one
     masked = SENSITIVE_PARAMS | credential_params
 
     def send_or_name_the_request(request: PreparedRequest, **kwargs: Any) -> Response:
         try:
-            return send(request, **kwargs)
+            response = send(request, **kwargs)
         except (ConnectionError, Timeout, ChunkedEncodingError) as failure:
             url = safe_url(request.url or "", masked)
             raise error(
                 f"{system} API did not answer {request.method} {url}: {type(failure).__name__} after retries"
             ) from failure
+        if is_broken_json(response):
+            url = safe_url(request.url or "", masked)
+            message = broken_json_message(system, request.method or "GET", url, response)
+            raise error(message, response=response)
+        return response
 
     session.send = send_or_name_the_request  # type: ignore[method-assign]
     return session

@@ -24,7 +24,13 @@ OPEN_ATTEMPTS = 5
 OPEN_BACKOFF_SECONDS = 0.05
 
 # Nothing in the published file needs an extension, and the dashboard must not reach the network.
-_CONNECT_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+# Nor any file but the published one: with external access off, a statement that somehow got
+# through could not read, write or attach another file (COPY, read_csv, ATTACH all refuse).
+_CONNECT_CONFIG = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "enable_external_access": False,
+}
 
 FileVersion = tuple[int, int, int]
 

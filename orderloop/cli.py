@@ -9,30 +9,52 @@ import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from pathlib import Path
 
+from orderloop.data_folder_errors import (
+    DataFolderUnwritable,
+    check_free_space,
+    probe_writable,
+    storage_failure,
+)
 from orderloop.environment import configure_environment
-from orderloop.paths import PROJECT_ROOT, DataPaths
+from orderloop.paths import PROJECT_ROOT, DataPaths, data_paths
 from orderloop.run_pass import PassResult
 
 
 def _demo(args: argparse.Namespace, paths: DataPaths) -> int:
-    from orderloop.run_pass import run_full_pass, sandbox_for_run
+    from orderloop.demo_history import replay_automated_era, start_demo_world
     from orderloop.serve import serve_all
-    from sandbox.generator import generate_world
+    from orderloop.summary import format_summary, kpi_summary
 
     # A demo starts from a clean world and warehouse so its numbers are its own.
     for stale in (paths.warehouse, paths.published):
         stale.unlink(missing_ok=True)
     shutil.rmtree(paths.dlt_pipelines, ignore_errors=True)
     paths.ensure()
-    print(f"Simulating a merchant: {args.days} days of orders (seed {args.seed}) in {paths.sandbox}")
-    generate_world(paths.sandbox, days=args.days, seed=args.seed)
-    code = _run_once(paths, sandbox_for_run(paths, args.days, args.seed), run_full_pass)
-    if code != 0 or args.no_serve:
-        return code
+    end = args.world_now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    try:
+        calendar = start_demo_world(paths, args.days, args.seed, end, args.automated_days)
+    except ValueError as error:
+        print(f"demo: {error}", file=sys.stderr)
+        return 2
+    result = replay_automated_era(paths, calendar)
+    if not result.success:
+        print(f"Pipeline run {result.run_id} failed. Step output: {result.log_path}.", file=sys.stderr)
+        return 1
+    print(f"Pipeline run {result.run_id} succeeded.\n")
+    print(format_summary(kpi_summary(paths.published)))
+    if args.no_serve:
+        return 0
     return serve_all(paths, dagster_port=args.dagster_port, dashboard_port=args.dashboard_port,
                      live_hours_per_minute=args.live_hours_per_minute)
+
+
+def _aware_time(value: str) -> datetime:
+    """An ISO time for --world-now; without an offset it is UTC."""
+    at = datetime.fromisoformat(value)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
 def _run_once(
@@ -80,6 +102,27 @@ def _import_orders(args: argparse.Namespace, paths: DataPaths) -> int:
         print(f"import-orders: {error}", file=sys.stderr)
         return 2
     print(f"{args.file}: {tally.summary()}")
+    return 0
+
+
+def _erase_customer(args: argparse.Namespace, paths: DataPaths) -> int:
+    from orderloop.erasure import erase_customer
+
+    if not paths.warehouse.exists():
+        print(f"erase-customer: no warehouse at {paths.warehouse}", file=sys.stderr)
+        return 1
+    try:
+        report = erase_customer(paths, args.email)
+    except ValueError as error:
+        print(f"erase-customer: {error}", file=sys.stderr)
+        return 2
+    except duckdb_errors() as error:
+        print(f"erase-customer: cannot write {paths.warehouse} ({error}); is a pass writing it?",
+              file=sys.stderr)
+        return 1
+    print(f"Erased customer {report.subject_hash[:12]}…: {report.rows} rows in {report.tables} tables, "
+          f"{report.published_rows} rows in the published copy, {report.files} files. Erase them at "
+          "the source too (docs/personal-data.md); until then each load erases them again.")
     return 0
 
 
@@ -170,6 +213,10 @@ def duckdb_errors() -> tuple[type[Exception], ...]:
     return (duckdb.IOException, duckdb.CatalogException)
 
 
+# Commands that write the data folder: each checks it can before it starts.
+WRITING_COMMANDS = (_demo, _run, _import_orders, _webhooks)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orderloop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -177,6 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="simulate a merchant, run the loop once, serve the UIs")
     demo.add_argument("--days", type=int, default=30, help="days of order history to simulate")
     demo.add_argument("--seed", type=int, default=7, help="seed of the simulated world")
+    demo.add_argument("--automated-days", type=int, default=4,
+                      help="days before now that orderloop's automation went live (before it: by hand)")
+    demo.add_argument("--world-now", type=_aware_time, default=None,
+                      help="the simulated world's time when the demo goes live (default: this hour)")
     demo.add_argument("--no-serve", action="store_true", help="stop after the KPI summary")
     demo.add_argument("--dagster-port", type=int, default=3000)
     demo.add_argument("--dashboard-port", type=int, default=8501)
@@ -217,14 +268,16 @@ def build_parser() -> argparse.ArgumentParser:
     check = rules_commands.add_parser(
         "check", help="validate every rules file and show the versions in force"
     )
-    check.add_argument("--dir", type=Path, default=PROJECT_ROOT / "rules", help="the rules folder")
+    check.add_argument("--dir", type=Path, default=None,
+                       help="the rules folder (default: the data folder's, else the project's)")
     check.set_defaults(handler=_rules_check)
     dry_run = rules_commands.add_parser(
         "dry-run", help="replay recent decisions under a candidate rule set and report what would change"
     )
     dry_run.add_argument("candidate", type=Path, help="a rules file, or a folder of them, to try")
     dry_run.add_argument("--days", type=int, default=7, help="how many days of recent decisions to replay")
-    dry_run.add_argument("--dir", type=Path, default=PROJECT_ROOT / "rules", help="the current rules folder")
+    dry_run.add_argument("--dir", type=Path, default=None,
+                         help="the current rules folder (default: the data folder's, else the project's)")
     dry_run.add_argument("--warehouse", type=Path, default=None,
                          help="the warehouse to read (default: the data folder's; opened read-only)")
     dry_run.set_defaults(handler=_rules_dry_run)
@@ -242,6 +295,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-dashboards", action="store_true", help="skip timing the dashboard pages")
     bench.set_defaults(handler=_bench)
 
+    erase = commands.add_parser(
+        "erase-customer", help="erase a customer's personal data on request (docs/personal-data.md)"
+    )
+    erase.add_argument("email", help="the customer's email address")
+    erase.set_defaults(handler=_erase_customer)
+
     summary = commands.add_parser("summary", help="print the KPI summary of the published warehouse")
     summary.set_defaults(handler=_summary)
     return parser
@@ -253,8 +312,21 @@ def main(argv: list[str] | None = None) -> int:
         # Everything after `sandbox` belongs to the sandbox's own parser, --help included.
         return _sandbox(argparse.Namespace(sandbox_args=argv[1:]), configure_environment())
     args = build_parser().parse_args(argv)
-    paths = configure_environment()
-    return args.handler(args, paths)
+    try:
+        paths = configure_environment()
+        if args.handler in WRITING_COMMANDS:
+            probe_writable(paths.folders())
+            check_free_space(paths.root, paths.warehouse)
+        return args.handler(args, paths)
+    except DataFolderUnwritable as error:
+        print(f"orderloop: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        message = storage_failure(error, data_paths().root)
+        if message is None:
+            raise
+        print(f"orderloop: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from connectors.destination import load_pending_packages, warehouse_pipeline
 from connectors.order_files import ImportTally, load_mapping, order_files_source
+from orderloop.erasure import reapply_erasures
 from orderloop.paths import DataPaths
 
 
@@ -27,4 +28,5 @@ def import_order_file(file: Path, mapping_file: Path, paths: DataPaths) -> Impor
     load_pending_packages(pipeline)
     info = pipeline.run(source)
     info.raise_on_failed_jobs()
+    reapply_erasures(paths.warehouse, pipeline.dataset_name)  # docs/personal-data.md
     return tally

@@ -31,6 +31,13 @@ class DataPaths:
         return self.root / "published" / "warehouse.duckdb"
 
     @property
+    def rules(self) -> Path:
+        """The rules in force for this data folder: its own ``rules/`` if it has one (the demo
+        writes its merchant's there, dated to its world), else the project's ``rules/``."""
+        own = self.root / "rules"
+        return own if own.is_dir() else PROJECT_ROOT / "rules"
+
+    @property
     def sandbox(self) -> Path:
         return self.root / "sandbox"
 
@@ -61,12 +68,15 @@ class DataPaths:
         """One subfolder per export kind, each with its mapping.yaml beside the CSV files."""
         return self.landing / "orders"
 
-    def ensure(self) -> DataPaths:
-        folders = (
+    def folders(self) -> tuple[Path, ...]:
+        """Every folder a run writes in."""
+        return (
             self.root, self.published.parent, self.sandbox, self.dagster_home, self.dlt_pipelines,
             self.warehouse_feeds_landing, self.tracking_webhooks_landing, self.order_files_landing,
         )
-        for folder in folders:
+
+    def ensure(self) -> DataPaths:
+        for folder in self.folders():
             folder.mkdir(parents=True, exist_ok=True)
         return self
 

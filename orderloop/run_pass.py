@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from orderloop.paths import DataPaths, data_paths
-from orderloop.sandbox_mode import sandbox_enabled, sources_pointing_at
+from orderloop.sandbox_mode import sandbox_credentials, sandbox_enabled, sources_pointing_at
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,10 @@ def sandbox_for_run(paths: DataPaths, days: int = 30, seed: int = 7) -> Iterator
         generate_world(paths.sandbox, days=days, seed=seed)
     # The demo shop is on Shopify Plus rates so a first backfill takes seconds, not minutes.
     plus_plan = ThrottleConfig(maximum_available=20000.0, restore_rate=1000.0)
-    with SandboxServer(paths.sandbox, throttle=plus_plan) as server, sources_pointing_at(server.url):
-        receive_sandbox_pushes(paths)
+    credentials = sandbox_credentials()
+    with SandboxServer(paths.sandbox, throttle=plus_plan, **credentials.server_kwargs()) as server, \
+            sources_pointing_at(server.url, credentials=credentials):
+        receive_sandbox_pushes(paths, credentials.webhook_secret)
         yield server.url
 
 
@@ -45,9 +47,10 @@ def sandbox_for_run(paths: DataPaths, days: int = 30, seed: int = 7) -> Iterator
 SANDBOX_HISTORY_AGE = timedelta(days=400)
 
 
-def receive_sandbox_pushes(paths: DataPaths) -> dict[str, Any]:
+def receive_sandbox_pushes(paths: DataPaths, secret: str | None = None) -> dict[str, Any]:
     """What the simulated world pushes rather than serves: carrier tracking webhooks, sent
-    over HTTP to orderloop's real receiver, and 3PL feed files dropped in the landing folder."""
+    over HTTP to orderloop's real receiver (signed with ``secret``, by default the configured
+    one), and 3PL feed files dropped in the landing folder."""
     from connectors.easypost.receiver import WEBHOOK_PATH, create_receiver
     from orderloop.background_server import serving
     from orderloop.webhooks import webhook_secret
@@ -55,13 +58,14 @@ def receive_sandbox_pushes(paths: DataPaths) -> dict[str, Any]:
     from sandbox.warehouse_files import write_feeds
     from sandbox.world import opened, world_now
 
+    secret = secret or webhook_secret()
     with opened(paths.sandbox) as conn:
         now = world_now(conn)
     receiver = create_receiver(
-        paths.tracking_webhooks_landing, webhook_secret(), max_age=SANDBOX_HISTORY_AGE, clock=lambda: now
+        paths.tracking_webhooks_landing, secret, max_age=SANDBOX_HISTORY_AGE, clock=lambda: now
     )
     with serving(receiver) as base_url:
-        webhooks = deliver_pending(paths.sandbox, base_url + WEBHOOK_PATH, webhook_secret())
+        webhooks = deliver_pending(paths.sandbox, base_url + WEBHOOK_PATH, secret)
     feeds = write_feeds(paths.sandbox, paths.warehouse_feeds_landing)
     return {"webhooks": webhooks, "feeds": feeds}
 

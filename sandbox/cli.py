@@ -118,6 +118,27 @@ def build_parser() -> argparse.ArgumentParser:
         " (default off)",
     )
     serve.add_argument(
+        "--fault-cut-every",
+        type=int,
+        default=None,
+        help="every k-th request to a faulted system is answered with half its body, then its"
+        " connection is dropped (default off)",
+    )
+    serve.add_argument(
+        "--fault-garble-every",
+        type=int,
+        default=None,
+        help="every k-th request to a faulted system is answered with half its body as a complete"
+        " response: invalid JSON with a 200 (default off)",
+    )
+    serve.add_argument(
+        "--fault-replay-every",
+        type=int,
+        default=None,
+        help="every k-th GET to a faulted system is answered with the last answer to its path, as a"
+        " stale cache would (default off)",
+    )
+    serve.add_argument(
         "--fault-systems",
         default=",".join(DEFAULT_FAULT_SYSTEMS),
         help=f"comma-separated systems the faults apply to (any of {', '.join(FAULT_SYSTEMS)};"
@@ -248,6 +269,9 @@ def fault_config(args: argparse.Namespace) -> FaultConfig | None:
         args.fault_malformed_every,
         args.fault_stall_every,
         args.fault_reset_every,
+        args.fault_cut_every,
+        args.fault_garble_every,
+        args.fault_replay_every,
     )
     if all(v is None for v in wanted):
         return None
@@ -260,6 +284,9 @@ def fault_config(args: argparse.Namespace) -> FaultConfig | None:
         stall_every=args.fault_stall_every,
         stall_seconds=args.fault_stall_seconds,
         reset_every=args.fault_reset_every,
+        cut_every=args.fault_cut_every,
+        garble_every=args.fault_garble_every,
+        replay_every=args.fault_replay_every,
     )
 
 

@@ -5,12 +5,17 @@ All are deterministic so tests stay stable: the rate limit counts requests in a 
 (the N+1-th within one second gets HTTP 429 with `Retry-After`); every request that got past the rate
 limit is numbered, and `reset_every=k` drops the connection of exactly every k-th of them without an
 HTTP answer, `fail_every=k` answers every k-th with `fail_status`, and `stall_every=k` holds every
-k-th for `stall_seconds` before answering it normally (one fault per request, in that order of
-precedence); `slow_answer_matching="text"` lets a request whose path or body contains the text be
-carried out, then holds its answer for `stall_seconds` (the effect happened but the client has not
-heard: the window in which a client that dies leaves no record of its own call); `malformed_every=k`
-breaks every k-th record of a system (see `malformed`; the same
-records on every request). Each system has its own counters; all off by default.
+k-th for `stall_seconds` before answering it normally, `cut_every=k` carries out every k-th, sends its
+status line, headers (the full Content-Length) and the first half of its body, then drops the
+connection (a reset mid-body), and `garble_every=k` carries out every k-th and answers it with only the
+first half of its body under a matching Content-Length (a proxy that cut the answer: invalid JSON with
+a 200), and `replay_every=k` answers every k-th GET with the answer its path got last time (a stale
+cache: a page served twice, with the cursor or page links it had then) (one fault per request, in
+that order of precedence); `slow_answer_matching="text"` lets a
+request whose path or body contains the text be carried out, then holds its answer for
+`stall_seconds` (the effect happened but the client has not heard: the window in which a client that
+dies leaves no record of its own call); `malformed_every=k` breaks every k-th record of a system (see
+`malformed`; the same records on every request). Each system has its own counters; all off by default.
 
 By default faults apply to WooCommerce, Stripe and Zendesk only (as before Shopify, Click & Drop and
 Postmark could be faulted); name `shopify`, `click_and_drop`, `postmark` and `three_pl` in `systems` to
@@ -55,6 +60,12 @@ class FaultConfig:
     stall_every: every k-th request waits `stall_seconds` before it is answered (None: never).
     stall_seconds: how long a stalled request waits.
     reset_every: every k-th request's connection is closed without any HTTP response (None: never).
+    cut_every: every k-th request is carried out and its answer cut off half-way by a dropped
+        connection (None: never).
+    garble_every: every k-th request is carried out and answered with half its body, as a complete
+        response (None: never).
+    replay_every: every k-th GET is answered with the previous answer to the same path, if there
+        was one (None: never).
     slow_answer_matching: a request whose path or body contains this text is carried out, then its
         answer waits `stall_seconds` (None: never); the window crash tests kill a client in.
     systems: which systems the faults apply to (a subset of `FAULT_SYSTEMS`; default woocommerce,
@@ -69,6 +80,9 @@ class FaultConfig:
     stall_every: int | None = None
     stall_seconds: float = 30.0
     reset_every: int | None = None
+    cut_every: int | None = None
+    garble_every: int | None = None
+    replay_every: int | None = None
     slow_answer_matching: str | None = None
 
     def __post_init__(self) -> None:
@@ -79,7 +93,9 @@ class FaultConfig:
             )
         if self.rate_limit_per_second is not None and self.rate_limit_per_second < 1:
             raise ValueError("rate_limit_per_second must be >= 1")
-        for name in ("fail_every", "malformed_every", "stall_every", "reset_every"):
+        every = ("fail_every", "malformed_every", "stall_every", "reset_every", "cut_every", "garble_every",
+                 "replay_every")
+        for name in every:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be >= 1")
@@ -93,7 +109,9 @@ class FaultConfig:
 class Fault:
     """What to do to one request instead of (or before) answering it normally."""
 
-    kind: str  # "rate_limit" | "fail" (answer `response`), "stall" (wait, then answer), "reset"
+    # "rate_limit" | "fail" (answer `response`), "stall" (wait, then answer), "reset", "cut", "garble",
+    # "replay"
+    kind: str
     response: Response | None = None
 
 
@@ -105,6 +123,29 @@ class NoResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         return None
+
+
+class CutShortResponse(Response):
+    """The answer's status line, headers and first half of its body; then the connection is dropped
+    (requests' ChunkedEncodingError "IncompleteRead")."""
+
+    def __init__(self, answer: Response) -> None:
+        super().__init__(status_code=answer.status_code)
+        self.answer = answer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = bytes(self.answer.body)
+        start = {"type": "http.response.start", "status": self.answer.status_code}
+        await send({**start, "headers": self.answer.raw_headers})
+        await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+        scope[RESET_KEY] = True  # `drop_connection` aborts the transport once the app returns
+
+
+def garbled(answer: Response) -> Response:
+    """The answer with the second half of its body gone and a Content-Length that says so."""
+    body = bytes(answer.body)
+    headers = {k: v for k, v in answer.headers.items() if k.lower() != "content-length"}
+    return Response(body[: len(body) // 2], status_code=answer.status_code, headers=headers)
 
 
 def remember_transport(scope: MutableMapping[str, Any], send: Send) -> None:
@@ -148,6 +189,10 @@ class FaultInjector:
         self.stall_every = config.stall_every
         self.stall_seconds = config.stall_seconds
         self.reset_every = config.reset_every
+        self.cut_every = config.cut_every
+        self.garble_every = config.garble_every
+        self.replay_every = config.replay_every
+        self._answered: dict[str, tuple[int, bytes, dict[str, str]]] = {}  # path -> the last GET answer
         self.slow_answer_matching = config.slow_answer_matching
         self._too_many = too_many
         self._unavailable = unavailable
@@ -174,6 +219,12 @@ class FaultInjector:
             served = self._served
         if self.reset_every is not None and served % self.reset_every == 0:
             return Fault("reset")
+        if self.cut_every is not None and served % self.cut_every == 0:
+            return Fault("cut")
+        if self.garble_every is not None and served % self.garble_every == 0:
+            return Fault("garble")
+        if self.replay_every is not None and served % self.replay_every == 0:
+            return Fault("replay")
         if self.fail_every is not None and served % self.fail_every == 0:
             return Fault("fail", self._unavailable(self.fail_status))
         if self.stall_every is not None and served % self.stall_every == 0:
@@ -204,6 +255,21 @@ class FaultInjector:
                 return
             await asyncio.sleep(min(left, 0.05))
 
+    def remember(self, request: Request, response: Response) -> Response:
+        """Keep a GET's answer for `replay` (only when `replay_every` is on)."""
+        if self.replay_every is not None and request.method == "GET":
+            headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+            self._answered[request.url.path] = (response.status_code, bytes(response.body), headers)
+        return response
+
+    def replay(self, request: Request) -> Response | None:
+        """The last answer to this GET's path, served again; None if there is none to replay."""
+        kept = self._answered.get(request.url.path) if request.method == "GET" else None
+        if kept is None:
+            return None
+        status, body, headers = kept
+        return Response(body, status_code=status, headers=headers)
+
     @staticmethod
     def reset(request: Request) -> Response:
         """Answer nothing and mark the request, so the app drops its connection on the way out (see
@@ -216,9 +282,11 @@ class FaultInjector:
 
         async def guarded(request: Request) -> Response:
             fault = self.check()
+            if fault is not None and fault.kind == "replay":
+                return self.replay(request) or self.remember(request, await endpoint(request))
             if fault is None:
                 if self.slow_answer_matching is None:
-                    return await endpoint(request)
+                    return self.remember(request, await endpoint(request))
                 text = self.slow_answer_matching
                 slow = text in request.url.path or text.encode() in await request.body()
                 response = await endpoint(request)
@@ -227,6 +295,10 @@ class FaultInjector:
                 return response
             if fault.kind == "reset":
                 return self.reset(request)
+            if fault.kind == "cut":
+                return CutShortResponse(await endpoint(request))
+            if fault.kind == "garble":
+                return garbled(await endpoint(request))
             if fault.kind == "stall":
                 # Read the body first: the endpoint still runs after the stall (a POST is carried
                 # out although the client may have given up), and Starlette keeps the body it read.

@@ -61,17 +61,25 @@ def generate_world(
     now: datetime | None = None,
     orders_per_day: int = 27,
     large_order_every: int | None = None,
+    manual_until: datetime | None = None,
 ) -> None:
     """Replace the world in `data_dir`; the same seed and `now` always give the same content.
 
     `large_order_every=k` makes every k-th Shopify order a large one (13 line items, so three
     fulfillment orders), here and in every later `advance`, for clients that must page an order's
-    nested connections; off by default, and then the world is exactly what it always was."""
+    nested connections; off by default, and then the world is exactly what it always was.
+
+    The merchant despatches by hand every paid order placed before ``manual_until`` (default:
+    24 hours before ``now``); later ones wait for an automation to book their labels through the
+    Click & Drop API, as every order placed after ``now`` does."""
     if days < 1:
         raise ValueError("days must be >= 1")
     if large_order_every is not None and large_order_every < 1:
         raise ValueError("large_order_every must be >= 1")
     clock = normalise(now) if now is not None else utc_now_hour()
+    by_hand_until = normalise(manual_until) if manual_until is not None else clock - timedelta(hours=24)
+    if by_hand_until > clock:
+        raise ValueError("manual_until must not be after now")
     rng = random.Random(seed)
     fake = Faker("en_GB")
     fake.seed_instance(seed)
@@ -93,7 +101,7 @@ def generate_world(
                 clock - timedelta(days=days),
                 clock,
                 observed_at=clock,
-                manual_cutoff=clock - timedelta(hours=24),
+                manual_cutoff=by_hand_until,
             )
             _record_manual_history(conn, despatches)
             # The WooCommerce channel draws from its own stream, after Shopify, so it cannot disturb it.
@@ -109,7 +117,7 @@ def generate_world(
                 clock - timedelta(days=days),
                 clock,
                 observed_at=clock,
-                manual_cutoff=clock - timedelta(hours=24),
+                manual_cutoff=by_hand_until,
             )
             # Warehouses, trackers and the helpdesk only read the channels, so they come last; the
             # merchant's refunds read the returns the warehouses received, so they come after them.

@@ -221,8 +221,12 @@ class OrderFactory:
         if payment == "paid" and address_valid and manual_cutoff is not None and placed < manual_cutoff:
             day = add_working_days(placed.astimezone(LONDON).date(), 1 if rng.random() < 0.8 else 2)
             despatch_at = london_datetime(day, time(10, 0)) + timedelta(seconds=rng.randint(0, 7 * 3600 - 1))
-            if despatch_at > observed_at:  # weekend/holiday backlog: the merchant caught up by hand
+            if despatch_at > observed_at and manual_cutoff < observed_at:
+                # Weekend/holiday backlog: the merchant caught up by hand.
                 despatch_at = observed_at - timedelta(seconds=rng.randint(600, 7200))
+            elif despatch_at > observed_at:
+                # Handing over at observed_at (the demo's go-live): the backlog is the automation's.
+                despatch_at = None
         if (
             not wants_cancel
             or cancel_at > observed_at

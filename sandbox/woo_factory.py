@@ -342,6 +342,8 @@ class WooPlanner:
             return None
         day = add_working_days(capture_at.astimezone(LONDON).date(), 1 if rng.random() < 0.8 else 2)
         despatch_at = london_datetime(day, time(10, 0)) + timedelta(seconds=rng.randint(0, 7 * 3600 - 1))
+        if despatch_at > observed_at and manual_cutoff >= observed_at:
+            return None  # handing over at observed_at (the demo's go-live): the automation's backlog
         if despatch_at > observed_at:  # weekend/holiday backlog: the merchant caught up by hand
             despatch_at = observed_at - timedelta(seconds=rng.randint(600, 7200))
         if despatch_at <= capture_at + timedelta(minutes=10):

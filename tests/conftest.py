@@ -7,6 +7,7 @@ HTTP on 127.0.0.1, and loaded into real DuckDB files.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 
 from orderloop.environment import configure_environment
 from orderloop.paths import DataPaths
+from orderloop.sandbox_mode import SandboxCredentials
 
 # A fixed clock makes worlds identical from run to run: Friday 2026-11-20, 11:00 UTC.
 WORLD_NOW = datetime(2026, 11, 20, 11, 0, tzinfo=UTC)
@@ -68,3 +70,48 @@ def sandbox_url(world: DataPaths) -> Iterator[str]:
 
     with SandboxServer(world.sandbox, throttle=PLUS_PLAN) as server, sources_pointing_at(server.url):
         yield server.url
+
+
+# The demo's own history (orderloop.demo_history), ending Friday 2026-12-04 11:00 UTC: by hand
+# until the automation went live on Tuesday 1 December, then orderloop's passes, with the later
+# rule changes from Wednesday 17:00, so automation_impact measures real before/after differences.
+REAL_WORLD_NOW = datetime(2026, 12, 4, 11, 0, tzinfo=UTC)
+REAL_WORLD_DAYS = 14
+REAL_WORLD_AUTOMATED_DAYS = 3
+REAL_WORLD_SEED = 11
+# Tokens found nowhere but in this session's run of the built world.
+REAL_WORLD_CREDENTIALS = SandboxCredentials(f"t{secrets.token_hex(12)}")
+CREDENTIALS_TAG_VARIABLE = "ORDERLOOP__SANDBOX_CREDENTIALS_TAG"
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with the demo's history: the manual era generated, then real passes of the
+    automated era (a few minutes; built once per session).
+
+    The page tests compare what the pages show with SQL over its published copy, so the figures
+    come from the real pipeline, not from hand-made tables. The merchant's Zendesk has one contact
+    reason orderloop does not map yet (``merchant_changes.py``), so some data checks warn, as they
+    would in a real shop. The sandbox's credentials are this session's own
+    (``REAL_WORLD_CREDENTIALS``), so the secrets test can grep everything the passes wrote for them.
+    """
+    from orderloop.demo_history import replay_automated_era, start_demo_world
+    from tests.dashboards.merchant_changes import add_unknown_contact_reason
+
+    previous = os.environ.get("ORDERLOOP_DATA_DIR")
+    root = tmp_path_factory.mktemp("dashboards-world") / "data"
+    paths = use_data_dir(root)
+    os.environ[CREDENTIALS_TAG_VARIABLE] = REAL_WORLD_CREDENTIALS.tag
+    try:
+        calendar = start_demo_world(
+            paths, REAL_WORLD_DAYS, REAL_WORLD_SEED, REAL_WORLD_NOW, REAL_WORLD_AUTOMATED_DAYS
+        )
+        add_unknown_contact_reason(paths.sandbox)
+        result = replay_automated_era(paths, calendar)
+        assert result.success, f"orderloop run failed; see {root / 'logs' / 'last_run.log'}"
+    finally:
+        os.environ.pop(CREDENTIALS_TAG_VARIABLE, None)
+        if previous:
+            use_data_dir(Path(previous))
+    assert paths.published.exists()
+    return root

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dlt
-from dlt.sources.helpers.requests import Client
 from requests import RequestException
 
+from connectors.broken_answers import broken_json_message, is_broken_json, retrying_client
 from connectors.http_errors import safe_url
 
 
@@ -46,13 +46,10 @@ class ClickAndDropClient:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
-        # Retries 429/5xx, timeouts and dropped connections; safe for POST because
+        # Retries 429/5xx, timeouts, dropped connections and broken JSON; safe for POST because
         # orderReference is idempotent. Without ``request_timeout``, dlt's
         # ``runtime.request_timeout`` (60 s) applies.
-        client = Client(raise_for_status=False) if request_timeout is None else Client(
-            request_timeout=request_timeout, raise_for_status=False
-        )
-        self._session = client.session
+        self._session = retrying_client(request_timeout, repeat_posts=True).session
 
     @classmethod
     def from_config(cls) -> ClickAndDropClient:
@@ -82,6 +79,10 @@ class ClickAndDropClient:
                 f" for order {reference}: {_error_text(response)}"
             )
             raise ClickAndDropError(message.replace(self._api_key, "***") if self._api_key else message)
+        if is_broken_json(response):
+            # The booking may exist: the ledger keeps it pending and the next pass asks again.
+            message = broken_json_message("Click & Drop", "POST", safe_url(url), response)
+            raise ClickAndDropError(f"{message} for order {reference}")
         body = response.json()
         for created in body.get("createdOrders") or []:
             if created.get("orderReference") == reference:

@@ -2,6 +2,8 @@
 
 - a bad or missing signature: 401, nothing stored;
 - a body over the size limit: 413, nothing stored;
+- a body still arriving after ``body_timeout`` (a sender trickling it, slowloris-style, to
+  hold a worker): 408 and the connection closed, nothing stored;
 - not JSON, or not an Event: 400, nothing stored;
 - an event older than the staleness window: 422, nothing stored (a replay of an old
   capture cannot rewrite history);
@@ -11,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -29,6 +32,9 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_MAX_AGE = timedelta(days=3)
+# EasyPost's events are a few kilobytes: a sender that needs longer than this for one is
+# stalling, not slow.
+DEFAULT_BODY_TIMEOUT_SECONDS = 10.0
 WEBHOOK_PATH = "/webhooks/easypost"
 
 
@@ -37,6 +43,7 @@ def create_receiver(
     secret: str,
     max_age: timedelta = DEFAULT_MAX_AGE,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    body_timeout: float = DEFAULT_BODY_TIMEOUT_SECONDS,
 ) -> Starlette:
     """An ASGI app that lands verified EasyPost events under ``landing``."""
 
@@ -44,11 +51,14 @@ def create_receiver(
         declared = request.headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
             return JSONResponse({"error": "body too large"}, status_code=413)
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY_BYTES:
-                return JSONResponse({"error": "body too large"}, status_code=413)
+        try:
+            async with asyncio.timeout(body_timeout):
+                body = await _read_body(request)
+        except TimeoutError:
+            return JSONResponse({"error": f"body not received within {body_timeout:g} s"}, status_code=408,
+                                headers={"Connection": "close"})
+        if body is None:
+            return JSONResponse({"error": "body too large"}, status_code=413)
         if not is_valid(body, request.headers.get(SIGNATURE_HEADER), secret):
             return JSONResponse({"error": "invalid signature"}, status_code=401)
         try:
@@ -72,6 +82,16 @@ def create_receiver(
         return JSONResponse({"status": "ok"})
 
     return Starlette(routes=[Route(WEBHOOK_PATH, receive, methods=["POST"]), Route("/healthz", health)])
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """The whole body, or None as soon as it passes ``MAX_BODY_BYTES``."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return None
+    return body
 
 
 def _parse_time(value: object) -> datetime | None:

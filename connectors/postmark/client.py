@@ -12,6 +12,7 @@ from typing import Any
 import dlt
 import requests
 
+from connectors.broken_answers import broken_json_message, is_broken_json
 from connectors.http_errors import APIRefused, refusal_hook, retrying_session
 
 # Postmark allows metadata names of at most 20 characters.
@@ -73,6 +74,8 @@ class PostmarkClient:
             response = self._send_session.post(url, json=body, timeout=self._timeout)
         except requests.RequestException as error:
             raise PostmarkError(f"Postmark API did not answer POST {url}: {type(error).__name__}") from error
+        if is_broken_json(response):  # it may have been sent: never resent here, looked up next pass
+            raise PostmarkError(broken_json_message("Postmark", "POST", url, response, retried=False))
         return str(response.json()["MessageID"])
 
     def find(self, key: str) -> str | None:

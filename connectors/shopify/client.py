@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from dlt.sources.helpers.requests import Client
 from requests import RequestException
 
+from connectors.broken_answers import broken_json_message, is_broken_json, retrying_client
 from connectors.http_errors import APIRefused, refusal_hook, safe_url
 
 MAX_THROTTLE_RETRIES = 20
@@ -42,18 +42,18 @@ class ShopifyGraphQLClient:
         api_version: str,
         sleep: Callable[[float], None] = time.sleep,
         request_timeout: float | None = None,
+        read_only: bool = False,
     ) -> None:
+        """``read_only``: only queries go through this client, so a POST answered with broken JSON
+        is asked again; a client that runs mutations is not (see ``connectors/broken_answers.py``)."""
         self.endpoint = f"{shop_url.rstrip('/')}/admin/api/{api_version}/graphql.json"
         self._headers = {"X-Shopify-Access-Token": access_token, "Content-Type": "application/json"}
         self._sleep = sleep
-        # Retries 429 (after Retry-After), 5xx, timeouts and dropped connections with backoff
-        # (dlt's runtime settings); what still fails is raised with a message naming Shopify
-        # and the request, never the token. Without ``request_timeout``, dlt's
+        # Retries 429 (after Retry-After), 5xx, timeouts, dropped connections and JSON cut short
+        # with backoff (dlt's runtime settings); what still fails is raised with a message naming
+        # Shopify and the request, never the token. Without ``request_timeout``, dlt's
         # ``runtime.request_timeout`` (60 s) applies.
-        client = Client(raise_for_status=False) if request_timeout is None else Client(
-            request_timeout=request_timeout, raise_for_status=False
-        )
-        self._session = client.session
+        self._session = retrying_client(request_timeout, repeat_posts=read_only).session
         self._raise_if_refused = refusal_hook("Shopify", ShopifyHTTPError, [access_token], _describe)
 
     def execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -83,6 +83,9 @@ class ShopifyGraphQLClient:
                 f" after retries ({_operation(request['query'])})"
             ) from error
         self._raise_if_refused(response)
+        if is_broken_json(response):
+            message = broken_json_message("Shopify", "POST", safe_url(self.endpoint), response)
+            raise ShopifyHTTPError(f"{message} ({_operation(request['query'])})", response=response)
         return response
 
     def paginate(self, query: str, connection: str, variables: dict[str, Any]) -> Iterator[list[dict]]:

@@ -35,7 +35,9 @@ def shopify_source(
     ``request_timeout`` (seconds, ``sources.shopify.request_timeout``) bounds each request;
     a request that times out is retried. Default: dlt's ``runtime.request_timeout``.
     """
-    client = ShopifyGraphQLClient(shop_url, access_token, api_version, request_timeout=request_timeout)
+    client = ShopifyGraphQLClient(
+        shop_url, access_token, api_version, request_timeout=request_timeout, read_only=True
+    )
     return orders(client, page_size).add_yield_map(quarantine_invalid("orders", ORDER_CHECK))
 
 

@@ -29,4 +29,5 @@ def raise_when_refused(api_key: str) -> Callable[..., None]:
 
 def retrying_session(request_timeout: float | None) -> Session:
     """dlt's retrying session; an unanswered request fails naming Stripe and the URL."""
-    return shared_retrying_session("Stripe", StripeAPIError, request_timeout)
+    # Stripe's only POST (a refund) carries an Idempotency-Key: asking again replays it.
+    return shared_retrying_session("Stripe", StripeAPIError, request_timeout, repeat_posts=True)

@@ -54,7 +54,8 @@ class PickBatchClient:
 
     def __init__(self, base_url: str, api_key: str, request_timeout: float | None = None) -> None:
         self._base = base_url.rstrip("/")
-        self._session = retrying_session("3PL", ThreePLError, request_timeout)
+        # A batch carries its Idempotency-Key: asking again replays it.
+        self._session = retrying_session("3PL", ThreePLError, request_timeout, repeat_posts=True)
         self._session.headers.update({"Authorization": f"Bearer {api_key}", "Accept": "application/json"})
         self._session.hooks["response"].append(refusal_hook("3PL", ThreePLError, [api_key], _describe))
 

@@ -46,6 +46,9 @@ ORDER_COLUMNS = nullable_columns(
     billing__last_name="text",
     **{f"shipping__{field}": "text" for field in _ADDRESS},
 )
+# An order read twice in one run (edited while the run paged, see paging.py) keeps its latest
+# version when dlt merges the duplicates, not whichever it met first.
+ORDER_COLUMNS["date_modified_gmt"]["dedup_sort"] = "desc"
 
 ORDER_NESTED_HINTS: dict[Any, Any] = {
     "line_items": {

@@ -6,9 +6,10 @@ run asks only for orders modified since the last cursor (``modified_after`` with
 twice. The notes and refunds of exactly those orders are then fetched per order and carry
 ``order_id``. Line items and the other order lines become child tables.
 
-Known limit of page-number paging: an order modified while a run is paging moves to the
-end of the ordering, so one order can slip past a page boundary in that run; it is picked
-up again only if it changes later. Runs are short and stores small, so we accept it.
+Page numbers shift when an order is edited or deleted while a run pages (an edited order
+moves to the end, the next page's first order slips onto a page already read): the paginator
+notices (an order met twice, ``X-WP-Total`` changed) and reads from page 1 again, and an
+order met twice keeps its latest version (``dedup_sort`` on ``date_modified_gmt``).
 """
 
 from __future__ import annotations

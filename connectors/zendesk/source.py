@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import dlt
-from dlt.sources.helpers.requests import Client
 from requests.exceptions import ChunkedEncodingError, ConnectionError, HTTPError, Timeout
 
+from connectors.broken_answers import broken_json_message, is_broken_json, retrying_client
 from connectors.http_errors import safe_url
 from connectors.quarantine import all_of, present, quarantine_invalid, timestamp
 from connectors.schema_hints import nullable_columns
@@ -54,10 +54,7 @@ def zendesk_source(
     ``request_timeout`` (seconds, ``sources.zendesk.request_timeout``) bounds each request; a
     request that times out is retried. Default: dlt's ``runtime.request_timeout``.
     """
-    client = Client(raise_for_status=False) if request_timeout is None else Client(
-        request_timeout=request_timeout, raise_for_status=False
-    )
-    session = client.session
+    session = retrying_client(request_timeout).session
     session.auth = (f"{email}/token", api_token)
     return tickets(session, base_url.rstrip("/"), start_time, page_size).add_yield_map(
         quarantine_invalid("tickets", TICKET_CHECK)
@@ -86,6 +83,8 @@ def tickets(session: Any, base_url: str, start_time: int, page_size: int) -> Ite
                 f"Zendesk refused GET {safe_url(url)} (params {sorted(params)}): "
                 f"HTTP {response.status_code}"
             ) from HTTPError(response=response)
+        if is_broken_json(response):
+            raise ZendeskAPIError(broken_json_message("Zendesk", "GET", safe_url(url), response))
         page = response.json()
         yield page.get("tickets") or []
         if page.get("after_cursor"):

@@ -37,7 +37,7 @@ __all__ = [
 VersionT = TypeVar("VersionT", bound=RuleVersion)
 
 
-def in_force(kind: type[VersionT], at: datetime | None = None, directory: Path = RULES_DIR) -> VersionT:
+def in_force(kind: type[VersionT], at: datetime | None = None, directory: Path | None = None) -> VersionT:
     """The version of the rule set whose versions are ``kind`` in force at ``at`` (default: now)."""
     name = next(name for name, model in RULE_SETS.items() if model is kind)
     rules = load_rules(directory)[name].in_force(at)
@@ -45,16 +45,16 @@ def in_force(kind: type[VersionT], at: datetime | None = None, directory: Path =
     return rules
 
 
-def label_rules(at: datetime | None = None, directory: Path = RULES_DIR) -> LabelRules:
+def label_rules(at: datetime | None = None, directory: Path | None = None) -> LabelRules:
     """The label booking rules in force at ``at``."""
     return in_force(LabelRules, at, directory)
 
 
-def routing_rules(at: datetime | None = None, directory: Path = RULES_DIR) -> RoutingRules:
+def routing_rules(at: datetime | None = None, directory: Path | None = None) -> RoutingRules:
     """The routing rules in force at ``at``."""
     return in_force(RoutingRules, at, directory)
 
 
-def notification_rules(at: datetime | None = None, directory: Path = RULES_DIR) -> NotificationRules:
+def notification_rules(at: datetime | None = None, directory: Path | None = None) -> NotificationRules:
     """The customer notification rules in force at ``at``."""
     return in_force(NotificationRules, at, directory)

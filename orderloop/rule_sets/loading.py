@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from orderloop.paths import PROJECT_ROOT
+from orderloop.paths import PROJECT_ROOT, data_paths
 from orderloop.rule_sets.channel_allocation import ChannelAllocationRules
 from orderloop.rule_sets.cutoffs import CutoffRules
 from orderloop.rule_sets.despatch_risk import DespatchRiskRules
@@ -21,6 +21,7 @@ from orderloop.rule_sets.routing import RoutingRules
 from orderloop.rule_sets.safety_stock import SafetyStockRules
 from orderloop.rule_sets.versioning import RuleError, RuleSet, RuleVersion
 
+# The project's own rules; a data folder may carry its own (DataPaths.rules), which win.
 RULES_DIR = PROJECT_ROOT / "rules"
 
 # Every rule set orderloop knows, by the name its file gives in ``rule_set``; each is required.
@@ -55,7 +56,7 @@ def load_rule_set(path: Path) -> RuleSet:
         raise RuleError(f"{path}: cannot read YAML ({error})") from error
     if not isinstance(raw, dict) or "rule_set" not in raw:
         raise RuleError(f"{path}: rule_set: missing (one of {', '.join(RULE_SETS)})")
-    model = RULE_SETS.get(raw["rule_set"])
+    model = RULE_SETS.get(raw["rule_set"]) if isinstance(raw["rule_set"], str) else None
     if model is None:
         known = ", ".join(RULE_SETS)
         raise RuleError(f"{path}: rule_set: unknown rule set {raw['rule_set']!r} (one of {known})")
@@ -65,9 +66,10 @@ def load_rule_set(path: Path) -> RuleSet:
         raise RuleError(f"{path}: invalid {raw['rule_set']} rules\n{_field_errors(error)}") from error
 
 
-def load_rules(directory: Path = RULES_DIR) -> dict[str, RuleSet]:
-    """Every rule set in ``directory`` by name; each name in one file only, none missing."""
-    directory = Path(directory)
+def load_rules(directory: Path | None = None) -> dict[str, RuleSet]:
+    """Every rule set in ``directory`` (default: the data folder's rules in force) by name; each
+    name in one file only, none missing."""
+    directory = Path(directory) if directory is not None else data_paths().rules
     if not directory.is_dir():
         raise RuleError(f"{directory}: not a folder of rules files")
     rule_sets: dict[str, RuleSet] = {}

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from connectors.click_and_drop import ClickAndDropClient
+from orderloop.decision_clock import decision_now
 from orderloop.rule_sets import HoldRules, LabelRules, PriorityRules, in_force, label_rules
 from pipelines.actions.ledger import LabelBookingLedger, label_booking_key
 
@@ -42,9 +43,6 @@ class BookingSummary:
     held_no_stock: int = 0
     rejections: list[str] = field(default_factory=list)
 
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def service_for(row: Mapping[str, Any], rules: LabelRules) -> str:
@@ -125,7 +123,7 @@ def book_labels(
     queue: Iterable[Mapping[str, Any]],
     ledger: LabelBookingLedger,
     client: ClickAndDropClient,
-    now: Callable[[], datetime] = _utc_now,
+    now: Callable[[], datetime] = decision_now,
     rules: LabelRules | None = None,
     holds: HoldRules | None = None,
     priorities: PriorityRules | None = None,

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from connectors.postmark import PostmarkClient, PostmarkError
+from orderloop.decision_clock import decision_now
 from orderloop.rule_sets import NotificationRules, notification_rules
 from pipelines.actions.notification_ledger import NotificationLedger, notification_key
 from pipelines.notifications.rendering import render
@@ -29,9 +30,6 @@ class NotificationSummary:
     not_in_rules: int = 0
     failures: list[str] = field(default_factory=list)
 
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def ledger_kind(row: Mapping[str, Any]) -> str:
@@ -50,7 +48,7 @@ def send_notifications(
     queue: Iterable[Mapping[str, Any]],
     ledger: NotificationLedger,
     client: PostmarkClient,
-    now: Callable[[], datetime] = _utc_now,
+    now: Callable[[], datetime] = decision_now,
     rules: NotificationRules | None = None,
 ) -> NotificationSummary:
     """Send every due notification the rules send and the ledger has not; safe to call any

@@ -13,10 +13,11 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from connectors.three_pl import BatchOutcome, PickBatchClient
+from orderloop.decision_clock import decision_now
 from pipelines.actions.pick_batches import PickOrder, batches_by_warehouse, orders_from_queue
 from pipelines.actions.pick_task_ledger import PickTaskLedger, TaskIntent, batch_key, pick_task_key
 from pipelines.documents.packing_slip import render_packing_slip
@@ -37,9 +38,6 @@ class PickTaskSummary:
     set_aside: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _b64(document: bytes) -> str:
@@ -71,7 +69,7 @@ def release_pick_tasks(
     queue: Iterable[Mapping[str, Any]],
     ledger: PickTaskLedger,
     client: PickBatchClient,
-    now: Callable[[], datetime] = _utc_now,
+    now: Callable[[], datetime] = decision_now,
 ) -> PickTaskSummary:
     """Release every ready order not yet released; safe to call any number of times."""
     summary = PickTaskSummary()

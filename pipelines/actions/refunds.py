@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from connectors.stripe.refunds import StripeRefunds
+from orderloop.decision_clock import decision_now
 from pipelines.actions.refund_ledger import RefundLedger, refund_key
 
 
@@ -25,15 +26,12 @@ class RefundSummary:
     failures: list[str] = field(default_factory=list)
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
 
 def refund_cancelled_orders(
     queue: Iterable[Mapping[str, Any]],
     ledger: RefundLedger,
     stripe: StripeRefunds,
-    now: Callable[[], datetime] = _utc_now,
+    now: Callable[[], datetime] = decision_now,
 ) -> RefundSummary:
     """Request every owed refund once; safe to call any number of times."""
     summary = RefundSummary()

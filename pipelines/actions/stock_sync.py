@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from requests import HTTPError
 
+from orderloop.decision_clock import decision_now
 from pipelines.actions.stock_ledger import ALL_LOCATIONS, StockPushLedger, stock_push_key
 
 
@@ -48,15 +49,12 @@ class SyncSummary:
     skipped: list[str] = field(default_factory=list)
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
 
 def sync_stock(
     queue: Iterable[Mapping[str, Any]],
     ledger: StockPushLedger,
     channels: Mapping[str, ChannelStock],
-    now: Callable[[], datetime] = _utc_now,
+    now: Callable[[], datetime] = decision_now,
 ) -> SyncSummary:
     """Push every changed quantity once; safe to call any number of times."""
     summary = SyncSummary()

@@ -18,6 +18,7 @@ from connectors.stripe import stripe_source
 from connectors.warehouse_feeds import warehouse_feeds_source
 from connectors.woocommerce import woocommerce_source
 from connectors.zendesk import zendesk_source
+from orderloop.erasure import reapply_erasures
 from orderloop.paths import DataPaths, data_paths
 from pipelines.checks import SOURCE_FRESHNESS
 
@@ -82,6 +83,10 @@ def source_assets(
             context.log.info(f"loaded package(s) {pending.loads_ids} a previous run left pending")
         source = build_source(**run_kwargs())
         yield from dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline)
+        # The source may still hold a customer erased here (docs/personal-data.md).
+        erased = reapply_erasures(data_paths().warehouse, pipeline.dataset_name)
+        if erased:
+            context.log.info(f"erased {erased} reloaded row(s) of customers erased on request")
 
     return _assets
 

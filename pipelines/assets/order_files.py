@@ -10,6 +10,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from connectors.destination import load_pending_packages, warehouse_pipeline
 from connectors.order_files import ImportTally, load_mapping, order_files_source
+from orderloop.erasure import reapply_erasures
 from orderloop.paths import data_paths
 from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.checks import SOURCE_FRESHNESS
@@ -39,6 +40,7 @@ def order_file_lines(context: AssetExecutionContext) -> MaterializeResult:
             context.log.info(f"{folder.name}: loaded {pending.loads_ids}, left pending by an earlier run")
         source = order_files_source(bucket_url=folder.as_uri(), mapping=mapping, tally=tally)
         pipeline.run(source).raise_on_failed_jobs()
+        reapply_erasures(paths.warehouse, pipeline.dataset_name)  # docs/personal-data.md
     for entry in tally.quarantined[:20]:
         where = f"{entry['file_name']} line {entry['line_number']}"
         context.log.warning(f"quarantined {where}: {entry['reason']}")

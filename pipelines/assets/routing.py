@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
+from orderloop.decision_clock import decision_now
 from orderloop.rule_sets import CutoffRules, PriorityRules, in_force, routing_rules
 from pipelines.assets.ingestion import WRITER_POOL
 from pipelines.resources import WarehouseResource
@@ -63,8 +64,10 @@ def order_routing(
         inputs = read_routing_inputs(conn)
         as_of = inputs.as_of
         params = {"as_of": as_of}
-        # Decisions are made now, under the rules in force now.
-        rules, priorities, cutoffs = routing_rules(), in_force(PriorityRules), in_force(CutoffRules)
+        # Decisions are made now, under the rules in force now (decision_clock).
+        now = decision_now()
+        rules = routing_rules(now)
+        priorities, cutoffs = in_force(PriorityRules, now), in_force(CutoffRules, now)
         windows = cutoff_windows(conn, as_of, cutoffs)
         routes = route_orders(inputs.orders, inputs.lines, inputs.stock, windows, rules, priorities)
 

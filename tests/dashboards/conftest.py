@@ -1,17 +1,15 @@
-"""Fixtures of the dashboard tests: a data folder in force, a hand-made published file, a real
-published warehouse built by the pipeline once per session, and a clean cache."""
+"""Fixtures of the dashboard tests: a data folder in force, a hand-made published file, the real
+published warehouse built by the pipeline once per session (``built_warehouse``, in
+``tests/conftest.py``, shared with the security tests), and a clean cache."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from dashboard_fixtures import build_published
-from merchant_changes import add_unknown_contact_reason
 
 
 @pytest.fixture(autouse=True)
@@ -33,40 +31,6 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def published(data_dir: Path) -> Path:
     """The known published warehouse at ``<data_dir>/published/warehouse.duckdb``."""
     return build_published(data_dir / "published" / "warehouse.duckdb")
-
-
-# A world whose rule changes (the v2 versions, effective 2026-11-28) have a week of orders on
-# either side, so automation_impact has rows: 14 days up to Friday 2026-12-04, 11:00 UTC.
-REAL_WORLD_NOW = datetime(2026, 12, 4, 11, 0, tzinfo=UTC)
-REAL_WORLD_DAYS = 14
-REAL_WORLD_SEED = 11
-
-
-@pytest.fixture(scope="session")
-def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder after one real ``orderloop run`` over a simulated merchant (about a minute).
-
-    Built once per session: the page tests compare what the pages show with SQL over its
-    published copy, so the figures come from the real pipeline, not from hand-made tables. The
-    merchant's Zendesk has one contact reason orderloop does not map yet
-    (``merchant_changes.py``), so some data checks warn, as they would in a real shop.
-    """
-    from orderloop.cli import main
-    from sandbox.generator import generate_world
-    from tests.conftest import use_data_dir
-
-    previous = os.environ.get("ORDERLOOP_DATA_DIR")
-    root = tmp_path_factory.mktemp("dashboards-world") / "data"
-    paths = use_data_dir(root)
-    try:
-        generate_world(paths.sandbox, days=REAL_WORLD_DAYS, seed=REAL_WORLD_SEED, now=REAL_WORLD_NOW)
-        add_unknown_contact_reason(paths.sandbox)
-        assert main(["run"]) == 0, f"orderloop run failed; see {root / 'logs' / 'last_run.log'}"
-    finally:
-        if previous:
-            use_data_dir(Path(previous))
-    assert paths.published.exists()
-    return root
 
 
 @pytest.fixture

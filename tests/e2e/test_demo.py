@@ -1,4 +1,6 @@
-"""`orderloop demo` as a new user runs it: one pass, a summary, then both UIs on 127.0.0.1."""
+"""`orderloop demo` as a new user runs it: the manual era, the automated era's passes, a summary,
+then both UIs on 127.0.0.1. (One day of automated era keeps it short; the dashboards' built world
+replays three, tests/dashboards/test_demo_history.py.)"""
 
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ def test_demo_runs_the_loop_then_serves_both_uis_until_interrupted(tmp_path):
     dagster_port, dashboard_port = _free_port(), _free_port()
     env = {**os.environ, "ORDERLOOP_DATA_DIR": str(data)}
     demo = subprocess.Popen(
-        [sys.executable, "-m", "orderloop.cli", "demo", "--days", "30",
+        [sys.executable, "-m", "orderloop.cli", "demo", "--days", "10", "--automated-days", "1",
          "--dagster-port", str(dagster_port), "--dashboard-port", str(dashboard_port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
@@ -49,6 +51,8 @@ def test_demo_runs_the_loop_then_serves_both_uis_until_interrupted(tmp_path):
             if line.startswith("Press Ctrl-C"):
                 break
         assert any("orderloop KPI summary" in line for line in output), "".join(output)
+        assert any("despatching by hand until" in line for line in output), "".join(output)
+        assert "Written by `orderloop demo`" in (data / "rules" / "labels.yaml").read_text()
 
         # Acceptance: fct_orders holds exactly the sandbox's orders; every paid, open,
         # valid-address order has exactly one accepted booking.

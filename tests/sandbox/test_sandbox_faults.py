@@ -267,3 +267,41 @@ def test_cli_exposes_the_new_fault_flags() -> None:
     defaults = fault_config(build_parser().parse_args(["serve", "--fault-reset-every", "3"]))
     assert defaults is not None and defaults.systems == ("woocommerce", "stripe", "zendesk")
     assert defaults.stall_seconds == 30.0
+
+
+def test_cut_sends_half_the_body_then_drops_the_connection(world: Path) -> None:
+    with SandboxServer(world, faults=FaultConfig(cut_every=2)) as server:
+        whole = woo_get(server, "/orders", {"per_page": 5})
+        with pytest.raises(requests.exceptions.ChunkedEncodingError):
+            woo_get(server, "/orders", {"per_page": 5})
+        assert whole.status_code == 200 and len(whole.json()) == 5
+        assert woo_get(server, "/orders", {"per_page": 5}).json() == whole.json()
+        assert requests.get(f"{server.url}/healthz", timeout=5).status_code == 200  # server unharmed
+
+
+def test_garble_answers_half_the_body_as_a_complete_200(world: Path) -> None:
+    with SandboxServer(world, faults=FaultConfig(garble_every=2)) as server:
+        whole = woo_get(server, "/orders", {"per_page": 5})
+        garbled = woo_get(server, "/orders", {"per_page": 5})
+    assert garbled.status_code == 200 and garbled.headers["content-type"].startswith("application/json")
+    assert garbled.content == whole.content[: len(whole.content) // 2]
+    with pytest.raises(ValueError):
+        garbled.json()
+
+
+def test_replay_answers_a_get_with_the_last_answer_to_its_path(world: Path) -> None:
+    with SandboxServer(world, faults=FaultConfig(replay_every=3)) as server:
+        first = woo_get(server, "/orders", {"per_page": 2, "page": 1})
+        second = woo_get(server, "/orders", {"per_page": 2, "page": 2})
+        third = woo_get(server, "/orders", {"per_page": 2, "page": 3})  # served page 2 again
+        fourth = woo_get(server, "/orders", {"per_page": 2, "page": 3})
+    assert first.json() != second.json() and third.json() == second.json()
+    assert third.headers["Link"] == second.headers["Link"], "with the links it had then"
+    assert fourth.json() not in (first.json(), second.json())
+
+
+def test_cli_exposes_the_broken_answer_flags() -> None:
+    flags = ["serve", "--fault-cut-every", "4", "--fault-garble-every", "5", "--fault-replay-every", "6"]
+    assert fault_config(build_parser().parse_args(flags)) == FaultConfig(
+        cut_every=4, garble_every=5, replay_every=6
+    )

@@ -2,12 +2,14 @@
     API channels keep their own status values (financial_status, fulfillment_status) for
     reconciliation; their canonical status comes from events in fct_orders. Order files
     (marketplace and merchant exports) have no event history, only the canonical status
-    their mapping gave the row, kept as reported_status. -#}
+    their mapping gave the row, kept as reported_status. customer_key stands for the customer
+    without naming them (docs/personal-data.md). -#}
 with shopify as (
     select
         order_id,
         order_name,
         channel,
+        {{ customer_key('email') }} as customer_key,
         placed_at,
         updated_at,
         cancelled_at,
@@ -23,6 +25,7 @@ woocommerce as (
         order_id,
         order_name,
         channel,
+        {{ customer_key('email') }} as customer_key,
         placed_at,
         updated_at,
         -- WooCommerce records no cancellation time; the last change is when it happened.
@@ -41,6 +44,7 @@ order_file_orders as (
         {{ dbt.concat(["channel", "':'", "order_id"]) }} as order_id,
         order_id as order_name,
         channel,
+        {{ customer_key('max(email)') }} as customer_key,
         min(placed_at) as placed_at,
         min(placed_at) as updated_at,
         -- A file says that an order is cancelled, not when: the status carries it.
