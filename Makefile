@@ -12,7 +12,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: demo test lint run dashboard venv lock clean bench soak
+.PHONY: demo test lint run dashboard venv lock clean bench bench-10m soak
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,10 +37,18 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Speed figures (bench/results/): loop latency and dashboard render times in the demo world.
+# Speed figures (bench/results/): loop latency and dashboard render times in the demo world,
+# then the ladder of world sizes against the limit and the pandas peer (docs/PERFORMANCE.md).
 bench: $(STAMP)
 	$(BIN)/python -m bench.loop_latency
 	$(BIN)/python -m bench.dashboard_render
+	$(BIN)/orderloop bench --orders 10000
+	$(BIN)/orderloop bench --orders 100000
+	$(BIN)/orderloop bench --orders 1000000
+
+# 10 million orders: most of an hour on 2 cores and tens of GB of disk, so on its own.
+bench-10m: $(STAMP)
+	$(BIN)/orderloop bench --orders 10000000 --repeat 1 --no-dashboards
 
 # Longer reliability runs (docs/RELIABILITY.md): the tests marked soak (a pass killed during dbt
 # build, two passes at once), 1,000 random examples per bad-input property instead of 40, then the

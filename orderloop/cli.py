@@ -1,4 +1,4 @@
-"""The ``orderloop`` command: demo, run, sandbox, rules, dashboard, summary."""
+"""The ``orderloop`` command: demo, run, sandbox, rules, dashboard, summary, bench."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from orderloop.data_folder_errors import (
     storage_failure,
 )
 from orderloop.environment import configure_environment
-from orderloop.paths import DataPaths, data_paths
+from orderloop.paths import PROJECT_ROOT, DataPaths, data_paths
 from orderloop.run_pass import PassResult
 
 
@@ -148,6 +148,20 @@ def _summary(args: argparse.Namespace, paths: DataPaths) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace, paths: DataPaths) -> int:
+    from bench.harness import run_bench
+    from bench.results_table import markdown
+
+    if args.orders < 100 or args.repeat < 1:
+        print("bench: --orders must be at least 100 and --repeat at least 1", file=sys.stderr)
+        return 2
+    result = run_bench(args.orders, repeat=args.repeat, out=args.out, work=args.work,
+                       incremental=not args.no_incremental, dashboards=not args.no_dashboards)
+    print(markdown(result))
+    print(f"Written to {args.out}/bench_{args.orders}.json and .md")
+    return 0 if result["cross_check"]["agree"] else 1
+
+
 def _rules_check(args: argparse.Namespace, paths: DataPaths) -> int:
     from orderloop.rule_sets import RuleError, load_rules
 
@@ -267,6 +281,19 @@ def build_parser() -> argparse.ArgumentParser:
     dry_run.add_argument("--warehouse", type=Path, default=None,
                          help="the warehouse to read (default: the data folder's; opened read-only)")
     dry_run.set_defaults(handler=_rules_dry_run)
+
+    bench = commands.add_parser(
+        "bench", help="time a world of N orders through the limit, a pandas peer and orderloop"
+    )
+    bench.add_argument("--orders", type=int, default=100_000, help="orders in the generated world")
+    bench.add_argument("--repeat", type=int, default=3, help="runs of each stage (the figures are medians)")
+    bench.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results",
+                       help="folder for bench_<orders>.json and .md")
+    bench.add_argument("--work", type=Path, default=None,
+                       help="folder for the world and warehouses (default: a new temporary folder)")
+    bench.add_argument("--no-incremental", action="store_true", help="skip the 1%% new orders run")
+    bench.add_argument("--no-dashboards", action="store_true", help="skip timing the dashboard pages")
+    bench.set_defaults(handler=_bench)
 
     erase = commands.add_parser(
         "erase-customer", help="erase a customer's personal data on request (docs/personal-data.md)"

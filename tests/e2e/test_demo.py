@@ -55,12 +55,19 @@ def test_demo_runs_the_loop_then_serves_both_uis_until_interrupted(tmp_path):
         assert "Written by `orderloop demo`" in (data / "rules" / "labels.yaml").read_text()
 
         # Acceptance: fct_orders holds exactly the sandbox's orders; every paid, open,
-        # valid-address order has exactly one accepted booking.
+        # valid-address order has exactly one accepted booking, unless an open exception holds
+        # it back (labels-v2 waits for stock: a stock_shortage).
         stats = world_stats(data / "sandbox")
         with duckdb.connect(str(data / "published" / "warehouse.duckdb"), read_only=True) as conn:
             assert conn.execute("select count(*) from marts.fct_orders").fetchone()[0] == \
                 stats["shopify"]["orders_total"] + stats["woocommerce"]["orders_total"]
-        assert orders_missing_booking(data / "sandbox") == []
+            held = {name for (name,) in conn.execute(
+                "select distinct o.order_name from marts.fct_orders as o"
+                " join marts.fct_exceptions as e on e.order_id = o.order_id"
+                " where e.is_open and e.holds_fulfilment"
+            ).fetchall()}
+        missing = orders_missing_booking(data / "sandbox")
+        assert set(missing) <= held, sorted(set(missing) - held)
         assert stats["click_and_drop"]["duplicate_bookings"] == 0
 
         deadline = time.monotonic() + 120

@@ -1,0 +1,74 @@
+"""Transform a bench warehouse: the project's real ``dbt build``, then publication.
+
+``--step dbt`` runs dbt through its Python API with the project's own profile
+(``ORDERLOOP_WAREHOUSE`` points it at the bench warehouse) and a target folder of its own;
+``--step publish`` then publishes the marts as ``orderloop run`` does. Reports each step's
+seconds and dbt's slowest nodes (``run_results.json``), the profile docs/PERFORMANCE.md reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from orderloop.paths import DBT_PROJECT_DIR
+
+SLOWEST_NODES = 8
+
+
+def build(warehouse: Path, target: Path) -> dict[str, Any]:
+    """``dbt build`` on ``warehouse``; seconds, node counts and the slowest nodes."""
+    os.environ["ORDERLOOP_WAREHOUSE"] = str(warehouse)
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    from dbt.cli.main import dbtRunner
+
+    started = time.perf_counter()
+    result = dbtRunner().invoke([
+        "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(target), "--log-path", str(target / "logs"), "--quiet",
+    ])
+    seconds = time.perf_counter() - started
+    run_results = json.loads((target / "run_results.json").read_text())
+    nodes = run_results["results"]
+    failed = [node["unique_id"] for node in nodes if node["status"] in ("error", "fail")]
+    if not result.success or failed:
+        raise RuntimeError(f"dbt build failed: {failed or result.exception}")
+    slowest = sorted(nodes, key=lambda node: node["execution_time"], reverse=True)[:SLOWEST_NODES]
+    return {
+        "seconds": seconds,
+        "nodes": len(nodes),
+        "node_seconds": sum(node["execution_time"] for node in nodes),
+        "slowest": [{"node": node["unique_id"], "seconds": node["execution_time"]} for node in slowest],
+    }
+
+
+def publish(warehouse: Path) -> float:
+    """Publish the marts next to the warehouse, as a pass does; seconds."""
+    from pipelines.publishing import publish_marts
+
+    started = time.perf_counter()
+    publish_marts(warehouse, warehouse.parent / "published" / "warehouse.duckdb")
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--warehouse", type=Path, required=True)
+    parser.add_argument("--step", choices=("dbt", "publish"), required=True)
+    parser.add_argument("--report", type=Path, required=True)
+    args = parser.parse_args(argv)
+    # dbt-duckdb keeps its connection open for the process's life: publication gets its own.
+    if args.step == "dbt":
+        report = build(args.warehouse, args.warehouse.parent / "dbt_target")
+    else:
+        report = {"seconds": publish(args.warehouse)}
+    args.report.write_text(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
