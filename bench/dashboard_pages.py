@@ -16,26 +16,9 @@ import json
 import os
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
-from bench.dashboard_render import BASELINE_PAGE
-
-
-def _cold_renders(page: Path, renders: int) -> list[float]:
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
-    timings = []
-    for _ in range(renders):
-        st.cache_data.clear()
-        app = AppTest.from_file(str(page), default_timeout=300)
-        started = time.perf_counter()
-        app.run()
-        timings.append(time.perf_counter() - started)
-        if app.exception:
-            raise RuntimeError(f"{page.name} raised: {[e.value for e in app.exception]}")
-    return timings
+from bench.dashboard_render import BASELINE_PAGE, render_seconds
 
 
 def _p95(timings: list[float]) -> float:
@@ -56,7 +39,7 @@ def measure(data_dir: Path, renders: int) -> dict[str, dict[str, float]]:
         pages["(baseline: one line of text)"] = baseline
         figures = {}
         for title, path in pages.items():
-            timings = _cold_renders(path, renders)
+            timings = render_seconds(path, renders, cold=True, timeout=300)
             figures[title] = {"p50": statistics.median(timings), "p95": _p95(timings)}
     return figures
 

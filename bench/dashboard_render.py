@@ -31,15 +31,19 @@ WORLD_NOW = datetime(2026, 12, 4, 11, 0, tzinfo=UTC)
 BASELINE_PAGE = "import streamlit as st\n\nst.write('baseline')\n"
 
 
-def _render_seconds(page: Path, repeats: int) -> list[float]:
-    """Wall time of each of ``repeats`` renders of one page in a fresh AppTest session."""
+def render_seconds(page: Path, repeats: int, cold: bool = False, timeout: float = 120) -> list[float]:
+    """Wall time of each of ``repeats`` renders of one page in a fresh AppTest session. Warm
+    (default): the cache is cleared once, so later renders are a user clicking around; cold:
+    cleared before every render, so each reads the published copy again."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     st.cache_data.clear()
     timings = []
     for _ in range(repeats):
-        app = AppTest.from_file(str(page), default_timeout=120)
+        if cold:
+            st.cache_data.clear()
+        app = AppTest.from_file(str(page), default_timeout=timeout)
         started = time.perf_counter()
         app.run()
         timings.append(time.perf_counter() - started)
@@ -65,11 +69,11 @@ def measure(repeats: int = 5, days: int = 14, seed: int = 11) -> dict[str, Any]:
         raise RuntimeError("the demo that builds the bench world failed")
     baseline_file = data_dir / "baseline_page.py"
     baseline_file.write_text(BASELINE_PAGE)
-    baseline = _render_seconds(baseline_file, repeats)
+    baseline = render_seconds(baseline_file, repeats)
     baseline_warm = statistics.median(baseline[1:] or baseline)
     pages = {}
     for spec in PAGES:
-        timings = _render_seconds(spec.path, repeats)
+        timings = render_seconds(spec.path, repeats)
         warm = timings[1:] or timings
         pages[spec.title] = {
             "first_render": round(timings[0], 3),
