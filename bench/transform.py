@@ -20,13 +20,14 @@ from orderloop.paths import DBT_PROJECT_DIR
 SLOWEST_NODES = 8
 
 
-def build(warehouse: Path, target: Path) -> dict[str, Any]:
+def build(warehouse: Path, target: Path, full_refresh: bool = False) -> dict[str, Any]:
     """``dbt build`` on ``warehouse``; seconds, node counts and the slowest nodes.
 
     dbt runs in the warehouse's folder with the path relative to it: dbt reparses the whole
     project when the profile's path changes, so a run on a copy of a built warehouse (the
     incremental run) reuses the copied ``partial_parse.msgpack`` as a pass in one data folder
-    does, instead of timing a full parse no pass pays.
+    does, instead of timing a full parse no pass pays. ``full_refresh`` rebuilds incremental
+    models from scratch, as the nightly job does.
     """
     warehouse, target = warehouse.resolve(), target.resolve()
     os.chdir(warehouse.parent)
@@ -38,6 +39,7 @@ def build(warehouse: Path, target: Path) -> dict[str, Any]:
     result = dbtRunner().invoke([
         "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(target), "--log-path", str(target / "logs"), "--quiet",
+        *(["--full-refresh"] if full_refresh else []),
     ])
     seconds = time.perf_counter() - started
     run_results = json.loads((target / "run_results.json").read_text())
@@ -68,10 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warehouse", type=Path, required=True)
     parser.add_argument("--step", choices=("dbt", "publish"), required=True)
     parser.add_argument("--report", type=Path, required=True)
+    parser.add_argument("--full-refresh", action="store_true", help="dbt: rebuild incremental models")
     args = parser.parse_args(argv)
     # dbt-duckdb keeps its connection open for the process's life: publication gets its own.
     if args.step == "dbt":
-        report = build(args.warehouse, args.warehouse.parent / "dbt_target")
+        report = build(args.warehouse, args.warehouse.parent / "dbt_target", args.full_refresh)
     else:
         report = {"seconds": publish(args.warehouse)}
     args.report.write_text(json.dumps(report))

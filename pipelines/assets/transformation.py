@@ -33,7 +33,8 @@ PARTIAL_PARSE = "partial_parse.msgpack"
 
 class DbtBuildConfig(Config):
     """full_refresh rebuilds incremental models from scratch (the nightly job sets it), so
-    an event that arrived later than fct_order_events' lookback still lands."""
+    a change the incremental lifecycle cannot see (a mappings seed or model edited, an order
+    deleted at its source) still lands."""
 
     full_refresh: bool = False
 

@@ -5,8 +5,36 @@
     human, carrier) so manual touches can be counted; rule_version ties an automated event
     to the rules behind it. Sources that name orders by reference (payments, warehouses,
     helpdesk) are linked through the channel's order number; carrier events through the
-    parcel's tracking number. -#}
-with orders as (
+    parcel's tracking number.
+    Incremental by order: a build recomputes every event of the orders named by source rows
+    loaded since the last build (int_order_source_loads, the dlt load ids up to
+    `_loaded_through`) or whose label bookings changed (orderloop's own ledger, compared with
+    the events built from it), and replaces those orders' events (delete+insert on order_id).
+    `_built_at` marks the rows a build wrote, for int_orders_milestoned. `--full-refresh`
+    (the nightly job) rebuilds everything the same way; it is needed after a change to the
+    mappings seed or this model, and it drops orders that disappeared from their source. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns'
+) }}
+
+{#- A table built before this model was incremental has no bookkeeping columns: its first
+    incremental build recomputes every order (and adds the columns). -#}
+{%- set incremental = is_incremental()
+    and '_loaded_through' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+{%- set event_id_sql = dbt.hash(dbt.concat(["source", "'|'", "event_type", "'|'", "source_record_id"])) %}
+
+with source_loads as (
+    select order_id, dlt_load_id from {{ ref('int_order_source_loads') }}
+    {%- if incremental %}
+    where dlt_load_id is null
+        or dlt_load_id > (select coalesce(max(_loaded_through), '') from {{ this }})
+    {%- endif %}
+),
+
+orders as (
     select * from {{ ref('int_orders_unioned') }}
 ),
 
@@ -195,6 +223,39 @@ carrier_events as (
         on parcels.tracking_number = tracking.tracking_number
 ),
 
+{%- if incremental %}
+
+booking_events as (
+    -- The label events the ledger makes now, to compare with those already built.
+    select ledger.*, {{ event_id_sql }} as event_id
+    from (
+        select
+            order_id,
+            'click_and_drop' as source,
+            case when booking_status = 'booked' then 'label_booked' else 'label_booking_failed' end as event_type,
+            booked_at as occurred_at,
+            idempotency_key as source_record_id
+        from bookings
+        where booking_status in ('booked', 'failed') and booked_at is not null
+    ) as ledger
+),
+
+touched as (
+    select order_id from source_loads
+    union
+    -- A booking that was booked or failed since: its event is new (or moved), which may also
+    -- change who despatched the order and which parcels are its.
+    select booking_events.order_id
+    from booking_events
+    where not exists (
+        select 1 from {{ this }} as built
+        where built.order_id = booking_events.order_id
+            and built.event_id = booking_events.event_id
+            and built.occurred_at = booking_events.occurred_at
+    )
+),
+{%- endif %}
+
 contacts as (
     select
         orders.order_id,
@@ -229,10 +290,13 @@ unioned as (
 
 identified as (
     select
-        {{ dbt.hash(dbt.concat(["source", "'|'", "event_type", "'|'", "source_record_id"])) }} as event_id,
+        {{ event_id_sql }} as event_id,
         unioned.*
     from unioned
     where occurred_at is not null
+    {%- if incremental %}
+        and order_id in (select order_id from touched)
+    {%- endif %}
 ),
 
 deduplicated as (
@@ -251,6 +315,9 @@ select
     source,
     actor,
     reason,
-    rule_version
+    rule_version,
+    (select {% if incremental %}coalesce(max(dlt_load_id), (select max(_loaded_through) from {{ this }}))
+        {%- else %}max(dlt_load_id){% endif %} from source_loads) as _loaded_through,
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }}) as _built_at
 from deduplicated
 where copy_number = 1

@@ -1,13 +1,46 @@
 {#- One row per order: when it reached each lifecycle milestone, its canonical status and
     how it ships. Status is the furthest status any event reached (order_statuses.csv
     ranks), so an event that arrives late or out of order never moves an order backwards;
-    a final status (delivered, returned, cancelled) is never undone by a later scan. -#}
-with orders as (
+    a final status (delivered, returned, cancelled) is never undone by a later scan.
+    Incremental by order: a build recomputes the orders whose events int_order_events_unioned
+    rewrote since this model's last build (its `_built_at` is later), which covers every
+    change to an order's source rows, parcels and bookings, plus orders new here; merged on
+    order_id. `--full-refresh` rebuilds all of them the same way. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns'
+) }}
+
+{#- A table built before this model was incremental has no bookkeeping columns: its first
+    incremental build recomputes every order (and adds the columns). -#}
+{%- set incremental = is_incremental()
+    and '_built_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+with
+{%- if incremental %}
+touched as (
+    select order_id from {{ ref('int_order_events_unioned') }}
+    where _built_at > (select coalesce(max(_built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
+    union
+    -- An order with no event (an order file without a placement time) or new since.
+    select order_id from {{ ref('int_orders_unioned') }}
+    where placed_at is null or order_id not in (select order_id from {{ this }})
+),
+{%- endif %}
+
+orders as (
     select * from {{ ref('int_orders_unioned') }}
+    {%- if incremental %}
+    where order_id in (select order_id from touched)
+    {%- endif %}
 ),
 
 events as (
     select * from {{ ref('int_order_events_unioned') }}
+    {%- if incremental %}
+    where order_id in (select order_id from touched)
+    {%- endif %}
 ),
 
 event_types as (
@@ -81,6 +114,9 @@ shipping as (
         min(service_code) as service_code,
         min(tracking_number) as tracking_number
     from {{ ref('int_order_parcels') }}
+    {%- if incremental %}
+    where order_id in (select order_id from touched)
+    {%- endif %}
     group by order_id
 ),
 
@@ -117,7 +153,8 @@ select
     coalesce(milestones.manual_touches, 0) as manual_touches,
     coalesce(touches_before_despatch.manual_touches_before_despatch, 0) as manual_touches_before_despatch,
     coalesce(milestones.customer_contacts, 0) as customer_contacts,
-    milestones.rule_version
+    milestones.rule_version,
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }}) as _built_at
 from orders
 left join milestones on milestones.order_id = orders.order_id
 left join furthest_status on furthest_status.order_id = orders.order_id
