@@ -39,6 +39,8 @@ def build(warehouse: Path, target: Path, full_refresh: bool = False) -> dict[str
     result = dbtRunner().invoke([
         "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(target), "--log-path", str(target / "logs"), "--quiet",
+        # As a pass builds (pipelines/assets/transformation.py): unit tests run in the test suite.
+        "--exclude-resource-type", "unit_test",
         *(["--full-refresh"] if full_refresh else []),
     ])
     seconds = time.perf_counter() - started

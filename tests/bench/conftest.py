@@ -1,0 +1,89 @@
+"""A small bench world built by dbt once, then changed and built incrementally, for the dbt
+tests of this folder (a full rebuild of it for comparison)."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from bench.child_process import run_stage
+from bench.world_files import add_new_orders, write_world
+
+HISTORY_ORDERS = 400
+NEW_SHARE = 0.05
+# Later than the bench world's own load ids ("1700000000.000001" for batch 0, then 1).
+LATE_LOAD_ID = "1700000009.000001"
+
+
+@dataclass(frozen=True)
+class Builds:
+    """The incremental warehouse, its full rebuild and the old orders changed after the first build."""
+
+    incremental: Path
+    full: Path
+    touched_old: list[str]
+
+
+def dbt_build(warehouse: Path, *extra: str) -> None:
+    """The bench's ``dbt build`` (as a pass builds) in a child process."""
+    run_stage("bench.transform", ["--warehouse", str(warehouse), "--step", "dbt", *extra])
+
+
+def _late_changes(warehouse: Path) -> list[str]:
+    """A later carrier scan for one old order and a booked label for another; their order ids."""
+    with duckdb.connect(str(warehouse)) as conn:
+        scanned, tracking = conn.execute("""
+            select parcels.order_id, parcels.tracking_number
+            from intermediate.int_order_parcels as parcels
+            order by parcels.order_id limit 1
+        """).fetchone()
+        conn.execute(f"""
+            insert into raw_easypost.tracker_events
+            select * replace (
+                id || '-late' as id, created_at + interval 1 day as created_at,
+                '{LATE_LOAD_ID}' as _dlt_load_id, _dlt_id || '-late' as _dlt_id
+            )
+            from raw_easypost.tracker_events
+            where tracking_code = '{tracking}'
+            order by created_at desc limit 1
+        """)
+        booked, name, booked_tracking, despatched_at = conn.execute(f"""
+            select orders.order_id, orders.order_name, parcels.tracking_number, orders.despatched_at
+            from marts.fct_orders as orders
+            inner join intermediate.int_order_parcels as parcels on parcels.order_id = orders.order_id
+            where orders.despatched_at is not null and orders.order_id <> '{scanned}'
+            order by orders.order_id limit 1
+        """).fetchone()
+        conn.execute("""
+            insert into actions.label_bookings (
+                idempotency_key, order_id, order_reference, address_fingerprint, status,
+                attempted_at, completed_at, tracking_number, rule_version
+            ) values ('late-booking', ?, ?, 'fingerprint', 'booked', ?, ?, ?, 'labels-v1')
+        """, [booked, name, despatched_at, despatched_at, booked_tracking])
+    return [scanned, booked]
+
+
+@pytest.fixture(scope="session")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
+    """400 orders built; then new orders (a second dlt batch), a later carrier scan for an old
+    parcel (a later load) and a label booked for an old order (orderloop's ledger, no load id),
+    built incrementally; and a copy of that rebuilt with ``--full-refresh``."""
+    folder = tmp_path_factory.mktemp("incremental")
+    world, incremental = folder / "world", folder / "incremental" / "warehouse.duckdb"
+    write_world(world, HISTORY_ORDERS)
+    run_stage("bench.ingest", ["--world", str(world), "--warehouse", str(incremental), "--loader", "dlt",
+                               "--batch", "000"])
+    dbt_build(incremental)
+    add_new_orders(world, HISTORY_ORDERS, NEW_SHARE)
+    run_stage("bench.ingest", ["--world", str(world), "--warehouse", str(incremental), "--loader", "dlt",
+                               "--batch", "001"])
+    touched_old = _late_changes(incremental)
+    dbt_build(incremental)
+    full = folder / "full" / "warehouse.duckdb"
+    shutil.copytree(incremental.parent, full.parent)
+    dbt_build(full, "--full-refresh")
+    return Builds(incremental, full, touched_old)
