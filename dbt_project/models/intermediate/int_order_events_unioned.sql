@@ -33,9 +33,44 @@ with source_loads as (
         or dlt_load_id > (select coalesce(max(_loaded_through), '') from {{ this }})
     {%- endif %}
 ),
+{%- if incremental %}
+
+booking_events as (
+    -- The label events the ledger makes now, to compare with those already built.
+    select ledger.*, {{ event_id_sql }} as event_id
+    from (
+        select
+            order_id,
+            'click_and_drop' as source,
+            case when booking_status = 'booked' then 'label_booked' else 'label_booking_failed' end as event_type,
+            booked_at as occurred_at,
+            idempotency_key as source_record_id
+        from {{ ref('stg_actions__label_bookings') }}
+        where booking_status in ('booked', 'failed') and booked_at is not null
+    ) as ledger
+),
+
+touched as (
+    select order_id from source_loads
+    union
+    -- A booking that was booked or failed since: its event is new (or moved), which may also
+    -- change who despatched the order and which parcels are its.
+    select booking_events.order_id
+    from booking_events
+    where not exists (
+        select 1 from {{ this }} as built
+        where built.order_id = booking_events.order_id
+            and built.event_id = booking_events.event_id
+            and built.occurred_at = booking_events.occurred_at
+    )
+),
+{%- endif %}
 
 orders as (
     select * from {{ ref('int_orders_unioned') }}
+    {%- if incremental %}
+    where order_id in (select order_id from touched)
+    {%- endif %}
 ),
 
 mappings as (
@@ -45,14 +80,23 @@ mappings as (
 
 woocommerce_orders as (
     select * from {{ ref('stg_woocommerce__orders') }}
+    {%- if incremental %}
+    where order_id in (select order_id from touched)
+    {%- endif %}
 ),
 
 woocommerce_refunds as (
     select * from {{ ref('stg_woocommerce__order_refunds') }}
+    {%- if incremental %}
+    where order_id in (select order_id from touched)
+    {%- endif %}
 ),
 
 bookings as (
     select * from {{ ref('stg_actions__label_bookings') }}
+    {%- if incremental %}
+    where order_id in (select order_id from touched)
+    {%- endif %}
 ),
 
 placed as (
@@ -79,6 +123,9 @@ shopify_payments as (
         on mappings.source = 'shopify'
         and mappings.source_field = 'transaction'
         and mappings.source_value = transactions.kind || ':' || transactions.status
+    {%- if incremental %}
+    where transactions.order_id in (select order_id from touched)
+    {%- endif %}
 ),
 
 stripe_payments as (
@@ -145,6 +192,9 @@ shopify_despatches as (
         on bookings.order_id = fulfillments.order_id
         and bookings.tracking_number = fulfillments.tracking_number
         and bookings.booking_status = 'booked'
+    {%- if incremental %}
+    where fulfillments.order_id in (select order_id from touched)
+    {%- endif %}
 ),
 
 woocommerce_milestones as (
@@ -221,40 +271,11 @@ carrier_events as (
         and mappings.source_value = tracking.tracking_status
     inner join {{ ref('int_order_parcels') }} as parcels
         on parcels.tracking_number = tracking.tracking_number
+    {%- if incremental %}
+    where parcels.order_id in (select order_id from touched)
+    {%- endif %}
 ),
 
-{%- if incremental %}
-
-booking_events as (
-    -- The label events the ledger makes now, to compare with those already built.
-    select ledger.*, {{ event_id_sql }} as event_id
-    from (
-        select
-            order_id,
-            'click_and_drop' as source,
-            case when booking_status = 'booked' then 'label_booked' else 'label_booking_failed' end as event_type,
-            booked_at as occurred_at,
-            idempotency_key as source_record_id
-        from bookings
-        where booking_status in ('booked', 'failed') and booked_at is not null
-    ) as ledger
-),
-
-touched as (
-    select order_id from source_loads
-    union
-    -- A booking that was booked or failed since: its event is new (or moved), which may also
-    -- change who despatched the order and which parcels are its.
-    select booking_events.order_id
-    from booking_events
-    where not exists (
-        select 1 from {{ this }} as built
-        where built.order_id = booking_events.order_id
-            and built.event_id = booking_events.event_id
-            and built.occurred_at = booking_events.occurred_at
-    )
-),
-{%- endif %}
 
 contacts as (
     select
