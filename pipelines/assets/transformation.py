@@ -13,6 +13,7 @@ results still reach the marts in the same run.
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,8 @@ def _keep_parse(invocation_target: Path) -> None:
         return
     project_target = dbt_project.project_dir / dbt_project.target_path
     project_target.mkdir(parents=True, exist_ok=True)
-    staging = project_target / f"{PARTIAL_PARSE}.{os.getpid()}"
+    handle, staging = tempfile.mkstemp(prefix=f"{PARTIAL_PARSE}.", dir=project_target)
+    os.close(handle)
     shutil.copyfile(saved, staging)
     os.replace(staging, project_target / PARTIAL_PARSE)
 

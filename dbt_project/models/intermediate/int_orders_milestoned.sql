@@ -21,7 +21,9 @@ with
 {%- if incremental %}
 touched as (
     select order_id from {{ ref('int_order_events_unioned') }}
-    where _built_at > (select coalesce(max(_built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
+    where _built_at > (
+        select coalesce(max(_built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }}
+    )
     union
     -- An order with no event (an order file without a placement time) or new since.
     select order_id from {{ ref('int_orders_unioned') }}
