@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dashboards.distributions import box_stats_sql
 from dashboards.filters import ORDER_SCOPE_SQL, OrderFilters
 from dashboards.queries import read_published
 
@@ -90,14 +91,14 @@ order by rejections desc, reason
 """
 )
 
-TRANSIT_SQL = (
+# Quartiles and whiskers of transit hours per carrier and service (breakdown "carrier service").
+TRANSIT_BOX_SQL = box_stats_sql(
     _SCOPED_ORDERS
     + ORDER_SCOPE_SQL
     + """)
-select carrier, service_code, transit_hours
+select carrier || ' ' || service_code as breakdown, transit_hours as hours
 from scoped
 where transit_hours is not null
-order by carrier, service_code, transit_hours
 """
 )
 
@@ -112,6 +113,6 @@ def booking_failure_reasons(filters: OrderFilters) -> pd.DataFrame:
     return read_published(BOOKING_FAILURE_REASONS_SQL, filters.params())
 
 
-def transit_times(filters: OrderFilters) -> pd.DataFrame:
-    """Each delivered order's transit hours, for the distribution chart."""
-    return read_published(TRANSIT_SQL, filters.params())
+def transit_box(filters: OrderFilters) -> pd.DataFrame:
+    """Transit hours' quartiles and whiskers per carrier and service, for the distribution chart."""
+    return read_published(TRANSIT_BOX_SQL, filters.params())

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from dashboards.distributions import histogram_sql
 from dashboards.filters import ORDER_SCOPE_SQL, OrderFilters
 from dashboards.queries import read_published
 
@@ -86,6 +87,12 @@ order by cycle_time_to_despatch_hours desc, order_id
 """
 )
 
+# The histogram of the same orders as DESPATCHED_ORDERS_SQL, binned in the database.
+CYCLE_TIME_HISTOGRAM_SQL = histogram_sql(
+    "select cast(cycle_time_to_despatch_hours as double) as hours from marts.fct_orders"
+    " where cycle_time_to_despatch_hours is not null and" + ORDER_SCOPE_SQL
+)
+
 
 @dataclass(frozen=True)
 class CycleTimeKpis:
@@ -127,6 +134,12 @@ def daily_cycle_time(filters: OrderFilters) -> pd.DataFrame:
     return read_published(DAILY_CYCLE_TIME_SQL, filters.params())
 
 
+def cycle_time_histogram(filters: OrderFilters) -> pd.DataFrame:
+    """Despatched orders in scope per bin of cycle time (bin_start, bin_end, orders)."""
+    return read_published(CYCLE_TIME_HISTOGRAM_SQL, filters.params())
+
+
 def despatched_orders(filters: OrderFilters) -> pd.DataFrame:
-    """Every despatched order in scope with its cycle time, slowest first (histogram + drill-down)."""
+    """Every despatched order in scope with its cycle time, slowest first (the drill-down, loaded
+    only when asked for: at 1M orders the rows and their CSV take seconds)."""
     return read_published(DESPATCHED_ORDERS_SQL, filters.params())
