@@ -23,9 +23,9 @@ with box_values as ({values_sql}),
 quartiles as (
     select
         breakdown,
-        quantile_cont(hours, 0.25) as q1,
-        quantile_cont(hours, 0.5) as median,
-        quantile_cont(hours, 0.75) as q3
+        quantile_cont(hours, [0.25, 0.5, 0.75])[1] as q1,
+        quantile_cont(hours, [0.25, 0.5, 0.75])[2] as median,
+        quantile_cont(hours, [0.25, 0.5, 0.75])[3] as q3
     from box_values
     group by breakdown
 )

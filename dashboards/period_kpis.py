@@ -20,8 +20,8 @@ from dashboards.queries import read_published
 
 _AGGREGATES = """
     count(*) as orders,
-    quantile_cont(cast(cycle_time_to_despatch_hours as double), 0.5) as cycle_time_p50_hours,
-    quantile_cont(cast(cycle_time_to_despatch_hours as double), 0.9) as cycle_time_p90_hours,
+    quantile_cont(cast(cycle_time_to_despatch_hours as double), [0.5, 0.9])[1] as cycle_time_p50_hours,
+    quantile_cont(cast(cycle_time_to_despatch_hours as double), [0.5, 0.9])[2] as cycle_time_p90_hours,
     cast(count(*) filter (where despatched_on_time) as double) * 100
         / nullif(count(despatched_on_time), 0) as on_time_despatch_pct,
     cast(count(*) filter (where is_touchless) as double) * 100

@@ -31,8 +31,8 @@ def _breakdown_sql(group: str, measure: str) -> str:
 select
     coalesce(cast({group} as varchar), 'not known') as breakdown,
     count(*) as orders,
-    quantile_cont(cast({measure} as double), 0.5) as p50_hours,
-    quantile_cont(cast({measure} as double), 0.9) as p90_hours,
+    quantile_cont(cast({measure} as double), [0.5, 0.9])[1] as p50_hours,
+    quantile_cont(cast({measure} as double), [0.5, 0.9])[2] as p90_hours,
     avg(cast({measure} as double)) as mean_hours
 from marts.fct_orders
 where {measure} is not null and {ORDER_SCOPE_SQL}
@@ -47,8 +47,8 @@ select
     cast(placed_at as date) as placed_on,
     coalesce(cast({group} as varchar), 'not known') as breakdown,
     count(*) as orders,
-    quantile_cont(cast({measure} as double), 0.5) as p50_hours,
-    quantile_cont(cast({measure} as double), 0.9) as p90_hours
+    quantile_cont(cast({measure} as double), [0.5, 0.9])[1] as p50_hours,
+    quantile_cont(cast({measure} as double), [0.5, 0.9])[2] as p90_hours
 from marts.fct_orders
 where {measure} is not null and {ORDER_SCOPE_SQL}
 group by 1, 2
