@@ -5,7 +5,7 @@ Plotly's JSON and the websocket (seconds per chart). Here the database computes 
 chart draws: a box's quartiles (``quantile_cont``, Plotly's default "linear" method) and its
 whiskers (the furthest values within 1.5 IQR, as Plotly draws them), and a histogram's bins.
 The box leaves out the outlier dots (at 1M orders, tens of thousands). The SQL builders take
-a constant query that yields ``breakdown`` and ``hours`` columns (or ``hours`` alone).
+a constant query that yields ``breakdown`` and ``hours`` columns (``hours`` and ``weight``).
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ order by quartiles.breakdown
 
 
 def histogram_sql(values_sql: str, bins: int = HISTOGRAM_BINS) -> str:
-    """Equal-width bins from the smallest to the largest ``hours``: bin_start, bin_end, orders."""
+    """Equal-width bins from the smallest to the largest ``hours`` of ``values_sql``, which also
+    yields ``weight`` (orders with that value): bin_start, bin_end, orders."""
     return f"""
 with histogram_values as ({values_sql}),
 bounds as (
@@ -55,10 +56,10 @@ bounds as (
     from histogram_values
 ),
 binned as (
-    select least(floor((hours - low) / width), {bins - 1}) as bin, low, width
+    select least(floor((hours - low) / width), {bins - 1}) as bin, low, width, weight
     from histogram_values cross join bounds
 )
-select low + bin * width as bin_start, low + (bin + 1) * width as bin_end, count(*) as orders
+select low + bin * width as bin_start, low + (bin + 1) * width as bin_end, sum(weight) as orders
 from binned
 group by bin, low, width
 order by bin

@@ -16,38 +16,24 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboards.distributions import histogram_sql
-from dashboards.filters import ORDER_SCOPE_SQL, OrderFilters
+from dashboards.filters import DAY_SCOPE_SQL, ORDER_SCOPE_SQL, OrderFilters
+from dashboards.order_kpis import order_kpis_sql
 from dashboards.queries import read_published
 
-# Only constant fragments are joined into SQL text; filter values are bound parameters.
-_KPI_AGGREGATES = """
-    count(*) as orders,
-    count(despatched_at) as despatched,
-    quantile_cont(cast(cycle_time_to_despatch_hours as double), [0.5, 0.9])[1] as cycle_time_p50_hours,
-    quantile_cont(cast(cycle_time_to_despatch_hours as double), [0.5, 0.9])[2] as cycle_time_p90_hours,
-    cast(count(*) filter (where despatched_on_time) as double) * 100
-        / nullif(count(despatched_on_time), 0) as on_time_despatch_pct,
-    cast(count(*) filter (where is_touchless) as double) * 100
-        / nullif(count(is_touchless), 0) as touchless_pct
-"""
-
 # One row per channel plus a total row (is_total) for the whole scope; the total row always
-# exists, even when no order matches.
-CYCLE_TIME_KPIS_SQL = (
-    """
-select
-    grouping(channel) = 1 as is_total,
-    channel,"""
-    + _KPI_AGGREGATES
-    + """
-from marts.fct_orders
-where"""
-    + ORDER_SCOPE_SQL
-    + """
-group by grouping sets ((channel), ())
+# exists, even when no order matches. From the counted mart (dashboards.order_kpis): the same
+# figures as over fct_orders, from thousands of rows instead of every order.
+_KPI_COLUMNS = """
+    orders, despatched, cycle_time_p50_hours, cycle_time_p90_hours, on_time_despatch_pct, touchless_pct
+"""
+CYCLE_TIME_KPIS_SQL = f"""
+select * from (
+    select false as is_total, channel, {_KPI_COLUMNS} from ({order_kpis_sql(["channel"])})
+    union all
+    select true as is_total, null as channel, {_KPI_COLUMNS} from ({order_kpis_sql()})
+)
 order by is_total desc, channel
 """
-)
 
 DAILY_CYCLE_TIME_SQL = (
     """
@@ -87,10 +73,11 @@ order by cycle_time_to_despatch_hours desc, order_id
 """
 )
 
-# The histogram of the same orders as DESPATCHED_ORDERS_SQL, binned in the database.
+# The histogram of the same orders as DESPATCHED_ORDERS_SQL, binned in the database from the
+# counted mart (each cycle time with how many orders have it).
 CYCLE_TIME_HISTOGRAM_SQL = histogram_sql(
-    "select cast(cycle_time_to_despatch_hours as double) as hours from marts.fct_orders"
-    " where cycle_time_to_despatch_hours is not null and" + ORDER_SCOPE_SQL
+    "select cast(cycle_time_to_despatch_hours as double) as hours, orders as weight"
+    " from marts.kpi_order_cycle_times where cycle_time_to_despatch_hours is not null and" + DAY_SCOPE_SQL
 )
 
 

@@ -30,6 +30,24 @@ create table marts.fct_order_events (
 )
 """
 
+# What dbt's kpi_order_cycle_times makes of fct_orders (orders counted per UTC placed day,
+# channel, warehouse and cycle time), as the publisher would copy it.
+KPI_ORDER_CYCLE_TIMES_SQL = """
+create table marts.kpi_order_cycle_times as
+select
+    cast(placed_at as date) as placed_on, channel, warehouse_id, cycle_time_to_despatch_hours,
+    count(*) as orders,
+    count(despatched_at) as orders_despatched,
+    count(despatched_on_time) as orders_with_despatch_verdict,
+    count(case when despatched_on_time then 1 end) as orders_despatched_on_time,
+    count(is_touchless) as orders_with_touchless_flag,
+    count(case when is_touchless then 1 end) as orders_touchless,
+    cast(coalesce(sum(exception_count), 0) as bigint) as exceptions,
+    cast(coalesce(sum(customer_contacts), 0) as bigint) as customer_contacts
+from marts.fct_orders
+group by 1, 2, 3, 4
+"""
+
 # (order_id, channel, placed_at, despatched_at, cancelled_at, status, on_time, manual_touches)
 # web cycle times 6, 26, 48 h; pos 1.5, 3.5 h (no rounding ties at one decimal).
 ORDERS = [
@@ -49,7 +67,8 @@ def _ts(text: str | None) -> dt.datetime | None:
 
 
 def build_published(path: Path, orders: list[tuple] = ORDERS, with_publication: bool = True) -> Path:
-    """Write a published-style DuckDB file: marts.fct_orders(+events) and meta.publication."""
+    """Write a published-style DuckDB file: marts.fct_orders(+events), the kpi_order_cycle_times
+    derived from it, and meta.publication."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(path)) as conn:
         conn.execute("create schema marts")
@@ -81,6 +100,7 @@ def build_published(path: Path, orders: list[tuple] = ORDERS, with_publication: 
                     touches == 0,
                 ],
             )
+        conn.execute(KPI_ORDER_CYCLE_TIMES_SQL)
         if with_publication:
             conn.execute("create schema meta")
             conn.execute("create table meta.publication (published_at timestamp, run_id varchar)")
