@@ -13,6 +13,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboards.weighted_quantiles import interpolated, rank_picks, ranked_sql
+
 HISTOGRAM_BINS = 40
 
 
@@ -39,6 +41,46 @@ select
     max(hours) filter (where hours <= q3 + 1.5 * (q3 - q1)) as upper_fence
 from box_values
 join quartiles on quartiles.breakdown = box_values.breakdown
+group by quartiles.breakdown
+order by quartiles.breakdown
+"""
+
+
+def weighted_box_stats_sql(values_sql: str) -> str:
+    """As ``box_stats_sql`` over counted values: ``values_sql`` yields ``breakdown``, ``value``
+    and ``orders`` (how many orders have it); quartiles exact, by ``weighted_quantiles``."""
+    return f"""
+with ranked as ({ranked_sql(values_sql, ["breakdown"], "value", "orders")}),
+picks as (
+    select
+        breakdown,
+        cast(sum(orders) as bigint) as orders,
+        any_value(valued) as valued,
+        {rank_picks("value", "q1", 0.25)},
+        {rank_picks("value", "median", 0.5)},
+        {rank_picks("value", "q3", 0.75)}
+    from ranked
+    group by breakdown
+),
+quartiles as (
+    select
+        breakdown,
+        orders,
+        {interpolated("q1", 0.25)} as q1,
+        {interpolated("median", 0.5)} as median,
+        {interpolated("q3", 0.75)} as q3
+    from picks
+)
+select
+    quartiles.breakdown,
+    any_value(quartiles.orders) as orders,
+    any_value(q1) as q1,
+    any_value(median) as median,
+    any_value(q3) as q3,
+    min(value) filter (where value >= q1 - 1.5 * (q3 - q1)) as lower_fence,
+    max(value) filter (where value <= q3 + 1.5 * (q3 - q1)) as upper_fence
+from ranked
+join quartiles on quartiles.breakdown = ranked.breakdown
 group by quartiles.breakdown
 order by quartiles.breakdown
 """

@@ -19,6 +19,7 @@ from dashboards.distributions import histogram_sql
 from dashboards.filters import DAY_SCOPE_SQL, ORDER_SCOPE_SQL, OrderFilters
 from dashboards.order_kpis import order_kpis_sql
 from dashboards.queries import read_published
+from dashboards.weighted_quantiles import interpolated, rank_picks, ranked_sql
 
 # One row per channel plus a total row (is_total) for the whole scope; the total row always
 # exists, even when no order matches. From the counted mart (dashboards.order_kpis): the same
@@ -35,23 +36,33 @@ select * from (
 order by is_total desc, channel
 """
 
-DAILY_CYCLE_TIME_SQL = (
-    """
-select
-    cast(despatched_at as date) as despatch_date,
-    count(*) as despatched,
-    quantile_cont(cast(cycle_time_to_despatch_hours as double), [0.5, 0.9])[1] as cycle_time_p50_hours,
-    quantile_cont(cast(cycle_time_to_despatch_hours as double), [0.5, 0.9])[2] as cycle_time_p90_hours,
-    cast(count(*) filter (where despatched_on_time) as double) * 100
-        / nullif(count(despatched_on_time), 0) as on_time_despatch_pct
-from marts.fct_orders
-where despatched_at is not null and cycle_time_to_despatch_hours is not null and"""
-    + ORDER_SCOPE_SQL
-    + """
-group by 1
-order by 1
-"""
+# Per UTC despatch date, from the counted mart: orders despatched with a cycle time.
+_DESPATCHED_SCOPED = (
+    "select *, cast(cycle_time_to_despatch_hours as double) as hours from marts.kpi_order_cycle_times"
+    " where despatched_on is not null and cycle_time_to_despatch_hours is not null and" + DAY_SCOPE_SQL
 )
+DAILY_CYCLE_TIME_SQL = f"""
+with picks as (
+    select
+        despatched_on,
+        cast(sum(orders) as bigint) as despatched,
+        sum(orders_despatched_on_time) as on_time,
+        sum(orders_with_despatch_verdict) as with_verdict,
+        any_value(valued) as valued,
+        {rank_picks("hours", "p50", 0.5)},
+        {rank_picks("hours", "p90", 0.9)}
+    from ({ranked_sql(_DESPATCHED_SCOPED, ["despatched_on"], "hours", "orders")})
+    group by despatched_on
+)
+select
+    despatched_on as despatch_date,
+    despatched,
+    {interpolated("p50", 0.5)} as cycle_time_p50_hours,
+    {interpolated("p90", 0.9)} as cycle_time_p90_hours,
+    cast(on_time as double) * 100 / nullif(with_verdict, 0) as on_time_despatch_pct
+from picks
+order by despatch_date
+"""
 
 DESPATCHED_ORDERS_SQL = (
     """

@@ -36,6 +36,7 @@ KPI_ORDER_CYCLE_TIMES_SQL = """
 create table marts.kpi_order_cycle_times as
 select
     cast(placed_at as date) as placed_on, channel, warehouse_id, cycle_time_to_despatch_hours,
+    cast(despatched_at as date) as despatched_on,
     count(*) as orders,
     count(despatched_at) as orders_despatched,
     count(despatched_on_time) as orders_with_despatch_verdict,
@@ -45,7 +46,21 @@ select
     cast(coalesce(sum(exception_count), 0) as bigint) as exceptions,
     cast(coalesce(sum(customer_contacts), 0) as bigint) as customer_contacts
 from marts.fct_orders
-group by 1, 2, 3, 4
+group by 1, 2, 3, 4, 5
+"""
+
+# And what dbt's kpi_order_milestone_hours makes of it (orders per milestone's hours).
+KPI_ORDER_MILESTONE_HOURS_SQL = """
+create table marts.kpi_order_milestone_hours as
+select cast(placed_at as date) as placed_on, channel, warehouse_id, carrier, service_code, milestone,
+    hours, count(*) as orders
+from (
+    select *, 'despatch' as milestone, cycle_time_to_despatch_hours as hours from marts.fct_orders
+    union all
+    select *, 'delivery' as milestone, cycle_time_to_delivery_hours as hours from marts.fct_orders
+)
+where hours is not null
+group by 1, 2, 3, 4, 5, 6, 7
 """
 
 # (order_id, channel, placed_at, despatched_at, cancelled_at, status, on_time, manual_touches)
@@ -67,7 +82,7 @@ def _ts(text: str | None) -> dt.datetime | None:
 
 
 def build_published(path: Path, orders: list[tuple] = ORDERS, with_publication: bool = True) -> Path:
-    """Write a published-style DuckDB file: marts.fct_orders(+events), the kpi_order_cycle_times
+    """Write a published-style DuckDB file: marts.fct_orders(+events), the counted marts
     derived from it, and meta.publication."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(path)) as conn:
@@ -101,6 +116,7 @@ def build_published(path: Path, orders: list[tuple] = ORDERS, with_publication: 
                 ],
             )
         conn.execute(KPI_ORDER_CYCLE_TIMES_SQL)
+        conn.execute(KPI_ORDER_MILESTONE_HOURS_SQL)
         if with_publication:
             conn.execute("create schema meta")
             conn.execute("create table meta.publication (published_at timestamp, run_id varchar)")
