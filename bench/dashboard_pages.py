@@ -3,7 +3,8 @@
 ``bench/dashboard_render.py`` times pages on the demo world, mostly served from Streamlit's
 cache. At scale the question is the queries, so here the cache is cleared before every
 render: each render reads the published copy again, as the first user after a publication
-does. An untimed render of each page comes first, so its imports are not counted. A page that writes one line is rendered the same way, as Streamlit's own cost.
+does. An untimed render of each page comes first, so its imports are not counted. A page
+that writes one line is rendered the same way, as Streamlit's own cost.
 
 Run as a stage: ``python -m bench.dashboard_pages --data-dir D --renders 7 --report R``, where
 ``D/published/warehouse.duckdb`` is a published bench warehouse.

@@ -18,8 +18,9 @@ create table marts.fct_orders (
     fulfillment_status varchar, tracking_number varchar, carrier varchar, label_booking_status varchar,
     label_failure_reason varchar, cycle_time_to_despatch_hours float, despatch_due_at timestamp,
     despatched_on_time boolean, manual_touches integer, is_touchless boolean,
-    service_code varchar, delivered_at timestamp, cycle_time_to_delivery_hours float,
-    customer_contacts integer, exception_count integer, has_timestamp_conflict boolean
+    service_code varchar, delivered_at timestamp, delivered_on_time boolean,
+    cycle_time_to_delivery_hours float, customer_contacts integer, exception_count integer,
+    has_timestamp_conflict boolean
 )
 """
 
