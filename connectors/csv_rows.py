@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 FIELD_LIMIT_BYTES = 131_072
 MAX_RAW_CHARS = 10_000  # of a failed record kept as its raw text
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+_FIELD_LIMIT_LOCK = threading.Lock()  # the csv module's limit is one per process
 
 
 @dataclass(frozen=True)
@@ -117,12 +119,14 @@ def _next_record(reader: Iterator[list[str]], text_length: int) -> list[str] | N
 
     The size of each field is checked afterwards, per record: the module's own limit would raise
     mid-record and leave the reader out of step with quoted line breaks for the rest of the file.
+    The lock keeps two files read in two threads from restoring each other's limit mid-read.
     """
-    previous = csv.field_size_limit(min(text_length + 1, 2**31 - 1))
-    try:
-        return next(reader, None)
-    finally:
-        csv.field_size_limit(previous)
+    with _FIELD_LIMIT_LOCK:
+        previous = csv.field_size_limit(min(text_length + 1, 2**31 - 1))
+        try:
+            return next(reader, None)
+        finally:
+            csv.field_size_limit(previous)
 
 
 def _column(header: list[str], index: int) -> str:
