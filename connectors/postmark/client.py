@@ -79,8 +79,21 @@ class PostmarkClient:
         return str(response.json()["MessageID"])
 
     def find(self, key: str) -> str | None:
-        """The MessageID of a message sent with this orderloop key, if any."""
-        params = {"count": 1, "offset": 0, f"metadata_{KEY_FIELD}": key}
-        found = self._session.get(f"{self._base}/messages/outbound", params=params).json()
-        messages = found.get("Messages") or []
-        return str(messages[0]["MessageID"]) if messages else None
+        """The MessageID of a message sent with this orderloop key, if any.
+
+        Answers to a search can be stale or meant for another search (a cache in between, or one
+        keyed on the path alone): a message counts only if its own metadata carries ``key``, and
+        "not found" only when two differently worded searches, each asking for a fresh answer,
+        both say so. A stale "not found" would send a customer the same email twice; a stale
+        "found" would record an email that never left."""
+        for params in (
+            {"count": 1, "offset": 0, f"metadata_{KEY_FIELD}": key},
+            {"count": 50, "offset": 0, f"metadata_{KEY_FIELD}": key, "messagestream": "outbound"},
+        ):
+            found = self._session.get(
+                f"{self._base}/messages/outbound", params=params, headers={"Cache-Control": "no-cache"}
+            ).json()
+            for message in found.get("Messages") or []:
+                if (message.get("Metadata") or {}).get(KEY_FIELD) == key:
+                    return str(message["MessageID"])
+        return None
