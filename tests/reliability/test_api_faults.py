@@ -170,6 +170,21 @@ def test_an_email_answered_with_broken_json_is_not_sent_again_and_is_found_by_th
         assert _postmark(server.url).find("key-1") is not None, "the next pass finds what was sent"
 
 
+def test_a_send_answered_429_waits_and_is_sent_once(world):
+    """A 429 means Postmark did nothing, so the send waits out Retry-After and goes again at once,
+    instead of waiting a whole tick for the next pass's look-up."""
+    sent_before = world_stats(world.sandbox)["postmark"]["emails_sent"]
+    limited = FaultConfig(systems=("postmark",), rate_limit_per_second=1)
+    with SandboxServer(world.sandbox, faults=limited) as server:
+        client = _postmark(server.url)
+        ids = [client.send("cy@example.co.uk", "Despatched", "On its way", "despatched", f"busy-{n}")
+               for n in range(2)]
+        limited_answers = server.fault_counts()["postmark"]["by_kind"].get("rate_limit", 0)
+    assert limited_answers >= 1, "the second send met the rate limit"
+    assert len(set(ids)) == 2
+    assert world_stats(world.sandbox)["postmark"]["emails_sent"] == sent_before + 2, "each sent once"
+
+
 def test_a_stale_search_answer_neither_resends_nor_invents_an_email(world):
     """The soak's one duplicate email: a look-up answered with another search's stale answer. Every
     other search of the path answers with the one before it: an answer naming another message is not
