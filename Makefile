@@ -37,11 +37,12 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Speed figures (bench/results/): loop latency and dashboard render times in the demo world,
-# then the ladder of world sizes against the limit and the pandas peer (docs/PERFORMANCE.md).
+# Speed figures (bench/results/): loop latency and dashboard render times in the demo world, the
+# whole loop over HTTP at 10k orders, then the ladder of world sizes against the limit and the pandas peer (docs/PERFORMANCE.md).
 bench: $(STAMP)
 	$(BIN)/python -m bench.loop_latency
 	$(BIN)/python -m bench.dashboard_render
+	$(BIN)/python -m bench.http_world --orders 10000
 	$(BIN)/orderloop bench --orders 10000
 	$(BIN)/orderloop bench --orders 100000
 	$(BIN)/orderloop bench --orders 1000000

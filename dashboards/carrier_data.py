@@ -8,97 +8,87 @@
   without contradicting timestamps.
 - Delivery failures are orders with a ``delivery_failed`` event, per despatched order.
 A carrier is "not known" while an order has no parcel yet (e.g. its only booking was rejected).
+All of it is read from marts counted per UTC placed day and the figures' values
+(``marts.kpi_carrier_orders``, ``marts.kpi_carrier_booking_rejections``), not from every order
+and event: the same figures, transit percentiles exact (``dashboards.weighted_quantiles``).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from dashboards.filters import ORDER_SCOPE_SQL, OrderFilters
+from dashboards.distributions import weighted_box_stats_sql
+from dashboards.filters import DAY_SCOPE_SQL, OrderFilters
 from dashboards.queries import read_published
+from dashboards.weighted_quantiles import interpolated, rank_picks, ranked_sql
 
-_SCOPED_ORDERS = """
-with attempts as (
-    select order_id, bool_or(event_type = 'label_booking_failed') as failed
-    from marts.fct_order_events
-    where event_type in ('label_booked', 'label_booking_failed')
-    group by order_id
-),
-failed_deliveries as (
-    select distinct order_id from marts.fct_order_events where event_type = 'delivery_failed'
-),
-scoped as (
+_SCOPED = "select * from marts.kpi_carrier_orders where" + DAY_SCOPE_SQL
+
+
+def _orders(condition: str) -> str:
+    # Orders of the group meeting the condition (0, not null, when none), as count(*) filter gave.
+    return f"cast(coalesce(sum(orders) filter (where {condition}), 0) as bigint)"
+
+
+CARRIER_SUMMARY_SQL = f"""
+with picks as (
     select
         coalesce(carrier, 'not known') as carrier,
         coalesce(service_code, 'not known') as service_code,
-        orders.order_id,
-        attempts.order_id is not null as had_booking_attempt,
-        coalesce(attempts.failed, false) as had_booking_failure,
-        despatched_at,
-        delivered_at,
-        delivered_on_time,
-        case when delivered_at >= despatched_at and not coalesce(has_timestamp_conflict, false)
-            then date_diff('second', despatched_at, delivered_at) / 3600.0 end as transit_hours,
-        failed_deliveries.order_id is not null as had_delivery_failure
-    from marts.fct_orders as orders
-    left join attempts on attempts.order_id = orders.order_id
-    left join failed_deliveries on failed_deliveries.order_id = orders.order_id
-    where"""
-
-CARRIER_SUMMARY_SQL = (
-    _SCOPED_ORDERS
-    + ORDER_SCOPE_SQL
-    + """)
+        {_orders("had_booking_attempt")} as booked,
+        {_orders("had_booking_failure")} as booking_failures,
+        {_orders("is_despatched")} as despatched,
+        {_orders("is_delivered")} as delivered,
+        {_orders("delivered_on_time")} as delivered_on_time,
+        {_orders("delivered_on_time is not null")} as with_delivery_verdict,
+        {_orders("had_delivery_failure")} as delivery_failures,
+        {_orders("had_delivery_failure and is_despatched")} as despatched_delivery_failures,
+        any_value(valued) as valued,
+        {rank_picks("transit_hours", "p50", 0.5)},
+        {rank_picks("transit_hours", "p90", 0.9)}
+    from ({ranked_sql(_SCOPED, ["coalesce(carrier, 'not known')", "coalesce(service_code, 'not known')"],
+                      "transit_hours", "orders")})
+    group by 1, 2
+)
 select
     carrier,
     service_code,
-    count(*) filter (where had_booking_attempt) as orders_booked_by_orderloop,
-    count(*) filter (where had_booking_failure) as booking_failures,
-    100.0 * count(*) filter (where had_booking_failure)
-        / nullif(count(*) filter (where had_booking_attempt), 0) as booking_failure_pct,
-    count(despatched_at) as despatched,
-    count(delivered_at) as delivered,
-    quantile_cont(transit_hours, 0.5) as transit_p50_hours,
-    quantile_cont(transit_hours, 0.9) as transit_p90_hours,
-    100.0 * count(*) filter (where delivered_on_time) / nullif(count(delivered_on_time), 0)
-        as delivered_on_time_pct,
-    count(*) filter (where had_delivery_failure) as delivery_failures,
-    100.0 * count(*) filter (where had_delivery_failure and despatched_at is not null)
-        / nullif(count(despatched_at), 0) as delivery_failure_pct
-from scoped
-group by carrier, service_code
+    booked as orders_booked_by_orderloop,
+    booking_failures,
+    100.0 * booking_failures / nullif(booked, 0) as booking_failure_pct,
+    despatched,
+    delivered,
+    {interpolated("p50", 0.5)} as transit_p50_hours,
+    {interpolated("p90", 0.9)} as transit_p90_hours,
+    100.0 * delivered_on_time / nullif(with_delivery_verdict, 0) as delivered_on_time_pct,
+    delivery_failures,
+    100.0 * despatched_delivery_failures / nullif(despatched, 0) as delivery_failure_pct
+from picks
 order by carrier, service_code
 """
-)
 
 BOOKING_FAILURE_REASONS_SQL = (
     """
 select
-    coalesce(orders.carrier, 'not known') as carrier,
-    coalesce(orders.service_code, 'not known') as service_code,
-    coalesce(events.reason, 'no reason given') as reason,
-    count(*) as rejections,
-    count(distinct events.order_id) as orders
-from marts.fct_order_events as events
-join marts.fct_orders as orders on orders.order_id = events.order_id
-where events.event_type = 'label_booking_failed' and events.order_id in (
-    select order_id from marts.fct_orders where"""
-    + ORDER_SCOPE_SQL
-    + """)
-group by all
-order by rejections desc, reason
+    coalesce(carrier, 'not known') as carrier,
+    coalesce(service_code, 'not known') as service_code,
+    reason,
+    cast(sum(rejections) as bigint) as rejections,
+    cast(sum(orders) as bigint) as orders
+from marts.kpi_carrier_booking_rejections
+where"""
+    + DAY_SCOPE_SQL
+    + """
+group by 1, 2, 3
+order by rejections desc, reason, carrier, service_code
 """
 )
 
-TRANSIT_SQL = (
-    _SCOPED_ORDERS
-    + ORDER_SCOPE_SQL
-    + """)
-select carrier, service_code, transit_hours
-from scoped
-where transit_hours is not null
-order by carrier, service_code, transit_hours
-"""
+# Quartiles and whiskers of transit hours per carrier and service (breakdown "carrier service").
+TRANSIT_BOX_SQL = weighted_box_stats_sql(
+    "select coalesce(carrier, 'not known') || ' ' || coalesce(service_code, 'not known') as breakdown,"
+    " transit_hours as value, orders from marts.kpi_carrier_orders"
+    " where transit_hours is not null and" + DAY_SCOPE_SQL
 )
 
 
@@ -112,6 +102,6 @@ def booking_failure_reasons(filters: OrderFilters) -> pd.DataFrame:
     return read_published(BOOKING_FAILURE_REASONS_SQL, filters.params())
 
 
-def transit_times(filters: OrderFilters) -> pd.DataFrame:
-    """Each delivered order's transit hours, for the distribution chart."""
-    return read_published(TRANSIT_SQL, filters.params())
+def transit_box(filters: OrderFilters) -> pd.DataFrame:
+    """Transit hours' quartiles and whiskers per carrier and service, for the distribution chart."""
+    return read_published(TRANSIT_BOX_SQL, filters.params())

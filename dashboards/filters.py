@@ -24,14 +24,16 @@ CHANNELS_WIDGET_KEY = "_widget.filters.channels"
 WAREHOUSES_WIDGET_KEY = "_widget.filters.warehouses"
 PLACED_RANGE_WIDGET_KEY = "_widget.filters.placed_range"
 
+# From the counted mart (orders per UTC placed day, channel, warehouse and cycle time): the same
+# answer as over every order of fct_orders, from far fewer rows, on every page.
 FILTER_OPTIONS_SQL = """
 select
-    count(*) as orders,
+    cast(coalesce(sum(orders), 0) as bigint) as orders,
     list(distinct channel order by channel) filter (where channel is not null) as channels,
     list(distinct warehouse_id order by warehouse_id) filter (where warehouse_id is not null) as warehouses,
-    cast(min(placed_at) as date) as first_placed_on,
-    cast(max(placed_at) as date) as last_placed_on
-from marts.fct_orders
+    min(placed_on) as first_placed_on,
+    max(placed_on) as last_placed_on
+from marts.kpi_order_cycle_times
 """
 
 # The SQL form of OrderFilters.params(); a constant, appended to the WHERE clause of mart queries.
@@ -42,6 +44,16 @@ ORDER_SCOPE_SQL = """
         or list_contains(cast($warehouses as varchar[]), warehouse_id))
     and (cast($placed_from as date) is null or placed_at >= cast($placed_from as date))
     and (cast($placed_to as date) is null or placed_at < cast($placed_to as date) + 1)
+"""
+
+# The same scope for marts at day grain (placed_on, a UTC date): equal to ORDER_SCOPE_SQL, as an
+# order placed at any time of a day in the range is placed on that day.
+DAY_SCOPE_SQL = """
+    (cast($channels as varchar[]) is null or list_contains(cast($channels as varchar[]), channel))
+    and (cast($warehouses as varchar[]) is null
+        or list_contains(cast($warehouses as varchar[]), warehouse_id))
+    and (cast($placed_from as date) is null or placed_on >= cast($placed_from as date))
+    and (cast($placed_to as date) is null or placed_on <= cast($placed_to as date))
 """
 
 
@@ -85,7 +97,7 @@ def _as_tuple(values: object) -> tuple[str, ...]:
 
 
 def load_filter_options() -> FilterOptions:
-    """Channels, warehouses and placed-date bounds present in the published ``fct_orders``."""
+    """Channels, warehouses and placed-date bounds of the published orders."""
     row = read_published(FILTER_OPTIONS_SQL).iloc[0]
     return FilterOptions(
         orders=int(row["orders"]),

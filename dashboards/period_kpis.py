@@ -15,31 +15,20 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from dashboards.filters import ORDER_SCOPE_SQL, OrderFilters
+from dashboards.filters import OrderFilters
+from dashboards.order_kpis import order_kpis_sql
 from dashboards.queries import read_published
 
-_AGGREGATES = """
-    count(*) as orders,
-    quantile_cont(cast(cycle_time_to_despatch_hours as double), 0.5) as cycle_time_p50_hours,
-    quantile_cont(cast(cycle_time_to_despatch_hours as double), 0.9) as cycle_time_p90_hours,
-    cast(count(*) filter (where despatched_on_time) as double) * 100
-        / nullif(count(despatched_on_time), 0) as on_time_despatch_pct,
-    cast(count(*) filter (where is_touchless) as double) * 100
-        / nullif(count(is_touchless), 0) as touchless_pct,
-    cast(coalesce(sum(exception_count), 0) as double) * 100
-        / nullif(count(*), 0) as exceptions_per_100_orders,
-    cast(coalesce(sum(customer_contacts), 0) as double) * 1000
-        / nullif(count(*), 0) as contacts_per_1000_orders
+_COLUMNS = """
+    orders, cycle_time_p50_hours, cycle_time_p90_hours, on_time_despatch_pct, touchless_pct,
+    exceptions_per_100_orders, contacts_per_1000_orders
 """
 
-PERIOD_KPIS_SQL = "select" + _AGGREGATES + "from marts.fct_orders where" + ORDER_SCOPE_SQL
+# From the counted mart (dashboards.order_kpis), not every order in fct_orders: same figures.
+PERIOD_KPIS_SQL = "select" + _COLUMNS + "from (" + order_kpis_sql() + ")"
 
 DAILY_KPIS_SQL = (
-    "select cast(placed_at as date) as placed_on,"
-    + _AGGREGATES
-    + "from marts.fct_orders where"
-    + ORDER_SCOPE_SQL
-    + "group by 1 order by 1"
+    "select placed_on," + _COLUMNS + "from (" + order_kpis_sql(["placed_on"]) + ") order by placed_on"
 )
 
 # (column, tile label, lower is better, formatter name in dashboards.formatting)

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import formatting
-from dashboards.queries import PublishedDataMissing, published_path, read_published
+from dashboards.queries import PublishedDataMissing, one_connection_per_render, published_path, read_published
 
 PUBLICATION_SQL = """
 select published_at, run_id
@@ -71,9 +71,11 @@ def show_empty_state() -> None:
 
 @contextmanager
 def published_data_errors() -> Iterator[None]:
-    """Turn a missing or unreadable published file into a message, never a traceback."""
+    """Turn a missing or unreadable published file into a message, never a traceback; the
+    page's queries inside share one connection (``one_connection_per_render``)."""
     try:
-        yield
+        with one_connection_per_render():
+            yield
     except PublishedDataMissing:
         show_empty_state()
     except duckdb.CatalogException:

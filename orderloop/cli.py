@@ -129,7 +129,8 @@ def _erase_customer(args: argparse.Namespace, paths: DataPaths) -> int:
 def _webhooks(args: argparse.Namespace, paths: DataPaths) -> int:
     from orderloop.webhooks import serve_webhooks
 
-    return serve_webhooks(paths, port=args.port)
+    timeouts = {"head_timeout": args.header_timeout} if args.header_timeout is not None else {}
+    return serve_webhooks(paths, port=args.port, **timeouts)
 
 
 def _dashboard(args: argparse.Namespace, paths: DataPaths) -> int:
@@ -257,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
         "webhooks", help="receive EasyPost tracking webhooks into the landing area"
     )
     webhooks.add_argument("--port", type=int, default=8600)
+    webhooks.add_argument("--header-timeout", type=float, metavar="SECONDS",
+                          help="close a connection whose request head takes longer (slowloris; default 10)")
     webhooks.set_defaults(handler=_webhooks)
 
     dashboard = commands.add_parser("dashboard", help="serve the Streamlit dashboard on 127.0.0.1")

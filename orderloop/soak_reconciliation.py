@@ -76,6 +76,37 @@ def _orders(
     }
 
 
+def _records(
+    world: sqlite3.Connection, wh: duckdb.DuckDBPyConnection, quarantined: set[str]
+) -> dict[str, Any]:
+    """The other pulled records, each system's as it would list them now: every Stripe event of a
+    type the connector asks for and every Zendesk ticket that exists, against the raw tables."""
+    from datetime import timedelta
+
+    from connectors.stripe import DEFAULT_EVENT_TYPES
+    from sandbox.world import world_now
+    from sandbox.zendesk_api import QUIET_SECONDS
+    from sandbox.zendesk_tickets import state_at
+
+    cutoff = world_now(world) - timedelta(seconds=QUIET_SECONDS)
+    types = ", ".join("?" * len(DEFAULT_EVENT_TYPES))
+    held = {
+        "stripe_events": {str(r[0]) for r in world.execute(
+            f"select id from stripe_events where type in ({types})", DEFAULT_EVENT_TYPES)},
+        "zendesk_tickets": {str(r["id"]) for r in world.execute("select * from zendesk_tickets")
+                            if state_at(r, cutoff) is not None},
+    }
+    raw = {"stripe_events": "raw_stripe.events", "zendesk_tickets": "raw_zendesk.tickets"}
+    tallies = {}
+    for name, table in raw.items():
+        stored = Counter(str(r) for r in _ledger(wh, f"select id from {table}"))
+        lost = sorted(held[name] - set(stored) - quarantined)
+        tallies[name] = {"in_sandbox": len(held[name]), "in_warehouse": len(stored), "lost": len(lost),
+                         "lost_examples": lost[:10],
+                         "duplicated_in_warehouse": sum(n - 1 for n in stored.values() if n > 1)}
+    return tallies
+
+
 def _ledger(wh: duckdb.DuckDBPyConnection, sql: str) -> list[Any]:
     try:
         return [r[0] for r in wh.execute(sql).fetchall()]
@@ -165,7 +196,9 @@ def reconcile(sandbox_dir: Path, warehouse: Path) -> dict[str, Any]:
     missing_booking = orders_missing_booking(sandbox_dir)
     with duckdb.connect(str(warehouse), read_only=True) as wh, _world(sandbox_dir) as world:
         quarantine = _quarantine(wh)
-        orders = _orders(world, wh, quarantine.pop("record_ids"))
+        quarantined_ids = quarantine.pop("record_ids")
+        orders = _orders(world, wh, quarantined_ids)
+        records = _records(world, wh, quarantined_ids)
         effects = _effects(world, wh, stats)
         held = set(_ledger(wh, "select order_name from marts.fct_orders where order_name is not null"
                                " and order_id not in (select order_id from actions.label_bookings)"))
@@ -175,12 +208,19 @@ def reconcile(sandbox_dir: Path, warehouse: Path) -> dict[str, Any]:
                         f" (e.g. {', '.join(orders['lost_examples'])})")
     if orders["duplicated_in_warehouse"]:
         problems.append(f"{orders['duplicated_in_warehouse']} orders are in fct_orders more than once")
+    for name, tally in records.items():
+        if tally["lost"]:
+            problems.append(f"{tally['lost']} {name.replace('_', ' ')} are neither in the warehouse nor"
+                            f" quarantined (e.g. {', '.join(tally['lost_examples'])})")
+        if tally["duplicated_in_warehouse"]:
+            problems.append(f"{tally['duplicated_in_warehouse']} {name.replace('_', ' ')} stored twice")
     for action, tally in effects.items():
         for what in ("duplicates", "unknown_to_ledger", "unmatched"):
             if tally.get(what):
                 problems.append(f"{action}: {tally[what]} {what.replace('_', ' ')}")
     return {
         "orders": orders,
+        "records": records,
         "effects": effects,
         "duplicate_effects": sum(
             t.get("duplicates", 0) + t.get("unknown_to_ledger", 0) for t in effects.values()
@@ -212,6 +252,9 @@ def format_reconciliation(run: dict[str, Any]) -> str:
         f"  orders: {orders['in_sandbox']} in the sandbox, {orders['in_warehouse']} in fct_orders,"
         f" {orders['quarantined']} quarantined, lost {orders['lost']},"
         f" duplicated {orders['duplicated_in_warehouse']}",
+        *(f"  {name.replace('_', ' ')}: {t['in_sandbox']} in the sandbox, {t['in_warehouse']} in the"
+          f" warehouse, lost {t['lost']}, duplicated {t['duplicated_in_warehouse']}"
+          for name, t in rec.get("records", {}).items()),
         f"  faults injected: {faults['injected']} ({kinds}); retried: {faults['retried']}",
         f"  quarantined rows: {rec['quarantine']['rows']}",
     ]

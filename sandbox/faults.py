@@ -33,8 +33,8 @@ import math
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from starlette.requests import Request
@@ -74,6 +74,8 @@ class FaultConfig:
         answer waits `stall_seconds` (None: never); the window crash tests kill a client in.
     systems: which systems the faults apply to (a subset of `FAULT_SYSTEMS`; default woocommerce,
         stripe, zendesk).
+    per_system: a system named here gets these settings instead (its own rates): a system asked a
+        few times a run needs a smaller k than one asked thousands of times to meet its faults at all.
     """
 
     rate_limit_per_second: int | None = None
@@ -88,9 +90,15 @@ class FaultConfig:
     garble_every: int | None = None
     replay_every: int | None = None
     slow_answer_matching: str | None = None
+    per_system: Mapping[str, FaultConfig] = field(default_factory=dict)
+
+    def for_system(self, system: str) -> FaultConfig:
+        """The settings `system` gets: its own from `per_system`, else these."""
+        own = self.per_system.get(system)
+        return self if own is None else replace(own, systems=(system,))
 
     def __post_init__(self) -> None:
-        unknown = set(self.systems) - set(FAULT_SYSTEMS)
+        unknown = (set(self.systems) | set(self.per_system)) - set(FAULT_SYSTEMS)
         if unknown:
             raise ValueError(
                 f"faults apply only to {', '.join(FAULT_SYSTEMS)}, not {', '.join(sorted(unknown))}"

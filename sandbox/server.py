@@ -218,20 +218,24 @@ def create_app(
     endpoints, before authentication."""
     data_dir = Path(data_dir)
     upgrade_world(data_dir)
+
+    def of(system: str) -> FaultConfig | None:
+        return None if faults is None else faults.for_system(system)
+
     shopify = ShopifyGraphQL(
         data_dir,
         LeakyBucket(throttle or ThrottleConfig()),
-        Malformer.configured(faults, "shopify", data_dir),
+        Malformer.configured(of("shopify"), "shopify", data_dir),
     )
     cnd = click_and_drop_routes(data_dir, click_and_drop_key, click_and_drop_rate_limit)
     injectors = {
-        "shopify": _shopify_faults(faults),
-        "click_and_drop": _click_and_drop_faults(faults),
-        "woocommerce": _woo_faults(faults),
-        "stripe": _stripe_faults(faults),
-        "zendesk": _zendesk_faults(faults),
-        "postmark": _postmark_faults(faults),
-        "three_pl": _three_pl_faults(faults),
+        "shopify": _shopify_faults(of("shopify")),
+        "click_and_drop": _click_and_drop_faults(of("click_and_drop")),
+        "woocommerce": _woo_faults(of("woocommerce")),
+        "stripe": _stripe_faults(of("stripe")),
+        "zendesk": _zendesk_faults(of("zendesk")),
+        "postmark": _postmark_faults(of("postmark")),
+        "three_pl": _three_pl_faults(of("three_pl")),
     }
     cnd_wrap = injectors["click_and_drop"].wrap
 
@@ -260,20 +264,20 @@ def create_app(
                 woo_consumer_key,
                 woo_consumer_secret,
                 injectors["woocommerce"].wrap,
-                Malformer.configured(faults, "woocommerce", data_dir),
+                Malformer.configured(of("woocommerce"), "woocommerce", data_dir),
             ),
             *stripe_routes(
                 data_dir,
                 stripe_key,
                 injectors["stripe"].wrap,
-                Malformer.configured(faults, "stripe", data_dir),
+                Malformer.configured(of("stripe"), "stripe", data_dir),
             ),
             *zendesk_routes(
                 data_dir,
                 zendesk_email,
                 zendesk_token,
                 injectors["zendesk"].wrap,
-                Malformer.configured(faults, "zendesk", data_dir),
+                Malformer.configured(of("zendesk"), "zendesk", data_dir),
             ),
             *postmark_routes(data_dir, postmark_server_token, injectors["postmark"].wrap),
             *pick_task_routes(data_dir, three_pl_key, injectors["three_pl"].wrap),

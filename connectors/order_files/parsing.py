@@ -1,9 +1,10 @@
 """Turn the rows of one order file into canonical order lines, or quarantine entries.
 
 A bad row never stops the file: it becomes a quarantine entry naming the file, the line
-where the record starts and the reason, and every other row still loads. Only a file
-that cannot be read as CSV at all (wrong encoding, a field over the size limit, missing
-mapped columns) is quarantined from the point where reading failed.
+where the record starts and the reason, and every other row still loads. That includes
+rows with bytes that are not valid in the mapping's encoding and rows with a field over
+the size limit (see ``connectors.csv_rows``). Only a file whose header cannot be read
+(wrong encoding, missing mapped columns) is one quarantine entry for the whole file.
 """
 
 from __future__ import annotations

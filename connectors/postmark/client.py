@@ -7,6 +7,7 @@ deciding to send once more.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import dlt
@@ -17,6 +18,9 @@ from connectors.http_errors import APIRefused, refusal_hook, retrying_session
 
 # Postmark allows metadata names of at most 20 characters.
 KEY_FIELD = "orderloop_key"
+# A send answered 429 is sent again after Retry-After, up to this many attempts in all.
+RATE_LIMITED_SENDS = 4
+MAX_RETRY_AFTER_SECONDS = 10.0
 
 
 class PostmarkError(APIRefused):
@@ -28,6 +32,16 @@ def _describe(body: Any) -> str | None:
     if isinstance(body, dict) and body.get("Message"):
         return f"ErrorCode {body.get('ErrorCode')}: {body['Message']}"
     return None
+
+
+def _retry_after(response: requests.Response | None) -> float | None:
+    """Seconds to wait before sending again, for a 429 only (None: do not send again now)."""
+    if response is None or response.status_code != 429:
+        return None
+    try:
+        return min(max(float(response.headers.get("Retry-After", "1")), 0.0), MAX_RETRY_AFTER_SECONDS)
+    except ValueError:
+        return 1.0
 
 
 class PostmarkClient:
@@ -70,17 +84,40 @@ class PostmarkClient:
             "Metadata": {KEY_FIELD: key},
         }
         url = f"{self._base}/email"
-        try:
-            response = self._send_session.post(url, json=body, timeout=self._timeout)
-        except requests.RequestException as error:
-            raise PostmarkError(f"Postmark API did not answer POST {url}: {type(error).__name__}") from error
+        for attempt in range(1, RATE_LIMITED_SENDS + 1):
+            try:
+                response = self._send_session.post(url, json=body, timeout=self._timeout)
+                break
+            except PostmarkError as refused:
+                # A 429 means nothing was sent, so waiting and sending again cannot send twice
+                # (any other refusal, or no answer, is left for the next pass's look-up).
+                wait = _retry_after(refused.response)
+                if wait is None or attempt == RATE_LIMITED_SENDS:
+                    raise
+                time.sleep(wait)
+            except requests.RequestException as error:
+                failure = type(error).__name__
+                raise PostmarkError(f"Postmark API did not answer POST {url}: {failure}") from error
         if is_broken_json(response):  # it may have been sent: never resent here, looked up next pass
             raise PostmarkError(broken_json_message("Postmark", "POST", url, response, retried=False))
         return str(response.json()["MessageID"])
 
     def find(self, key: str) -> str | None:
-        """The MessageID of a message sent with this orderloop key, if any."""
-        params = {"count": 1, "offset": 0, f"metadata_{KEY_FIELD}": key}
-        found = self._session.get(f"{self._base}/messages/outbound", params=params).json()
-        messages = found.get("Messages") or []
-        return str(messages[0]["MessageID"]) if messages else None
+        """The MessageID of a message sent with this orderloop key, if any.
+
+        Answers to a search can be stale or meant for another search (a cache in between, or one
+        keyed on the path alone): a message counts only if its own metadata carries ``key``, and
+        "not found" only when two differently worded searches, each asking for a fresh answer,
+        both say so. A stale "not found" would send a customer the same email twice; a stale
+        "found" would record an email that never left."""
+        for params in (
+            {"count": 1, "offset": 0, f"metadata_{KEY_FIELD}": key},
+            {"count": 50, "offset": 0, f"metadata_{KEY_FIELD}": key, "messagestream": "outbound"},
+        ):
+            found = self._session.get(
+                f"{self._base}/messages/outbound", params=params, headers={"Cache-Control": "no-cache"}
+            ).json()
+            for message in found.get("Messages") or []:
+                if (message.get("Metadata") or {}).get(KEY_FIELD) == key:
+                    return str(message["MessageID"])
+        return None

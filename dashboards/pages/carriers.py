@@ -9,7 +9,8 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from dashboards.carrier_data import booking_failure_reasons, carrier_summary, transit_times
+from dashboards.carrier_data import booking_failure_reasons, carrier_summary, transit_box
+from dashboards.distributions import box_figure
 from dashboards.page_frame import start_page
 from dashboards.publication import published_data_errors
 from dashboards.tables import show_table
@@ -48,18 +49,13 @@ def render() -> None:
         show_table(reasons, "booking_failure_reasons")
 
     st.subheader("Transit times")
-    transit = transit_times(filters)
+    transit = transit_box(filters)
     if transit.empty:
         st.info("No selected order has been delivered yet, so there are no transit times. They appear "
                 "once the carrier's tracking reports deliveries (tracking webhooks, `orderloop run`).")
     else:
-        transit["carrier_service"] = transit["carrier"] + " " + transit["service_code"]
-        st.plotly_chart(
-            px.box(transit, x="carrier_service", y="transit_hours", points="outliers",
-                   title="Hours from despatch to delivery",
-                   labels={"carrier_service": "Carrier and service", "transit_hours": "Hours"}),
-            config={"displaylogo": False},
-        )
+        st.plotly_chart(box_figure(transit, "Hours from despatch to delivery", "Carrier and service"),
+                        config={"displaylogo": False})
 
     st.subheader("Delivery failures")
     failures = summary[["carrier", "service_code", "despatched", "delivery_failures", "delivery_failure_pct"]]

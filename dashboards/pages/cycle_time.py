@@ -12,9 +12,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import formatting
+from dashboards.distributions import box_figure
+from dashboards.distributions import histogram_figure as binned_histogram_figure
 from dashboards.filters import OrderFilters
 from dashboards.kpis import (
     CycleTimeKpis,
+    cycle_time_histogram,
     cycle_time_kpis,
     cycle_time_kpis_by_channel,
     daily_cycle_time,
@@ -25,9 +28,9 @@ from dashboards.publication import published_data_errors
 from dashboards.sla_breakdowns import (
     BREAKDOWNS,
     MEASURES,
+    breakdown_box,
     breakdown_summary,
     breakdown_trend,
-    breakdown_values,
     on_time_heatmap,
 )
 from dashboards.tables import show_table
@@ -79,20 +82,22 @@ def daily_figure(daily: pd.DataFrame) -> go.Figure:
     return figure
 
 
-def histogram_figure(orders: pd.DataFrame) -> go.Figure:
+def histogram_figure(bins: pd.DataFrame) -> go.Figure:
     """Distribution of cycle times, to show the tail that the percentiles summarise."""
-    figure = go.Figure(go.Histogram(x=orders["cycle_time_to_despatch_hours"], name="orders"))
-    figure.update_layout(
-        title="Cycle time distribution",
-        xaxis_title=HOURS_AXIS,
-        yaxis_title="Despatched orders",
-        bargap=0.05,
-        margin={"t": 48},
-    )
-    return figure
+    return binned_histogram_figure(bins, "Cycle time distribution", HOURS_AXIS, "Despatched orders")
 
 
-def render_tables(filters: OrderFilters, daily: pd.DataFrame, orders: pd.DataFrame) -> None:
+def render_order_list(filters: OrderFilters, despatched: int) -> None:
+    """Every despatched order, slowest first, once asked for: at 1M orders the rows and their CSV
+    cost seconds, too much to pay on every render for a list most visits never open."""
+    with st.expander(f"Despatched orders ({despatched:,}), slowest first"):
+        if st.toggle("Load the list", key="cycle_time.order_list"):
+            orders = despatched_orders(filters)
+            hours = st.column_config.NumberColumn(format="%.1f")
+            show_table(orders, "despatched_orders", column_config={"cycle_time_to_despatch_hours": hours})
+
+
+def render_tables(filters: OrderFilters, daily: pd.DataFrame, despatched: int) -> None:
     """The figures behind the charts, each downloadable as CSV from the table toolbar."""
     hours = st.column_config.NumberColumn(format="%.1f")
     pct = st.column_config.NumberColumn(format="%.1f%%")
@@ -120,8 +125,7 @@ def render_tables(filters: OrderFilters, daily: pd.DataFrame, orders: pd.DataFra
             "on_time_despatch_pct": pct,
         },
     )
-    with st.expander(f"Despatched orders ({len(orders):,}), slowest first"):
-        show_table(orders, "despatched_orders", column_config={"cycle_time_to_despatch_hours": hours})
+    render_order_list(filters, despatched)
 
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -137,10 +141,8 @@ def render_breakdowns(filters: OrderFilters) -> None:
     if summary.empty:
         st.info(f"No selected order has reached that milestone yet ({measure.lower()}).")
         return
-    values = breakdown_values(filters, breakdown, measure)
+    box = box_figure(breakdown_box(filters, breakdown, measure), f"{measure}: distribution", breakdown)
     trend = breakdown_trend(filters, breakdown, measure)
-    box = px.box(values, x="breakdown", y="hours", points="outliers", title=f"{measure}: distribution",
-                 labels={"breakdown": breakdown, "hours": "Hours"})
     line = px.line(
         trend, x="placed_on", y="p50_hours", color="breakdown", markers=True, title=f"{measure}: daily p50",
         labels={"placed_on": "Placed date (UTC)", "p50_hours": "Hours (p50)", "breakdown": breakdown},
@@ -196,14 +198,14 @@ def render() -> None:
         return
 
     daily = daily_cycle_time(filters)
-    orders = despatched_orders(filters)
-    if orders.empty:
+    bins = cycle_time_histogram(filters)
+    if bins.empty:
         st.info("None of the selected orders has been despatched yet, so there is no cycle time to chart.")
     else:
         left, right = st.columns(2)
         left.plotly_chart(daily_figure(daily), config={"displaylogo": False})
-        right.plotly_chart(histogram_figure(orders), config={"displaylogo": False})
-    render_tables(filters, daily, orders)
+        right.plotly_chart(histogram_figure(bins), config={"displaylogo": False})
+    render_tables(filters, daily, int(bins["orders"].sum()))
     render_breakdowns(filters)
     render_heatmap(filters)
 

@@ -78,9 +78,24 @@ def test_embedded_newlines_keep_line_numbers_true(mapping):
     assert bad[0]["line_number"] == 4
 
 
-def test_a_file_in_the_wrong_encoding_is_quarantined_not_crashed(mapping):
-    good, bad = _parse(HEADER + _row(sku="CAFÉ"), mapping, encoding="latin-1")
-    assert good == [] and "not utf-8-sig" in bad[0]["reason"]
+def test_a_row_in_the_wrong_encoding_is_quarantined_and_the_rows_around_it_load(mapping):
+    latin = _row(order="1-2", sku="CAFÉ").encode("latin-1")  # É is one byte, 0xC9, not UTF-8
+    quoted = '1-3,03-Nov-26 09:15,Paid,S,1,£1,£1,a@b.uk,A,"Flat 2\n1 St",,York,YO1 7HH,GB\n'
+    data = (HEADER + _row(order="1-1", sku="CAFÉ")).encode() + latin + quoted.encode()
+    rows = list(parse_order_file(data, "t.csv", mapping, now=NOW))
+    loaded = [(r["order_id"], r["line_number"]) for t, r in rows if t == "order_lines"]
+    assert loaded == [("1-1", 2), ("1-3", 4)]
+    [entry] = [r for t, r in rows if t == "quarantine"]
+    assert entry["file_name"] == "t.csv" and entry["line_number"] == 3
+    assert entry["reason"] == \
+        "not utf-8 (invalid continuation byte at byte 29 of the record, in field 'Custom label')"
+    assert "CAF\\xc9" in entry["raw_record"], "the bad byte is kept, readably"
+
+
+def test_a_file_whose_header_is_not_in_the_encoding_is_one_entry_for_the_whole_file(mapping):
+    good, bad = _parse(HEADER + _row(), mapping, encoding="utf-16")
+    assert good == [] and len(bad) == 1
+    assert bad[0]["reason"].startswith("whole file quarantined: header is not utf-8 (invalid start byte")
 
 
 def test_a_missing_column_names_the_column(mapping):

@@ -69,6 +69,35 @@ def test_feeds_load_per_warehouse_and_bad_rows_are_quarantined(data_paths, tmp_p
     assert warehouses == {"leeds", "bristol"}
 
 
+def test_a_row_with_bad_bytes_or_a_huge_field_is_quarantined_and_the_rest_of_the_file_loads(
+    data_paths, tmp_path
+):
+    """A 3PL feed with one row saved as Latin-1 and one with a 200 KB location: two entries, three rows."""
+    folder = tmp_path / "3pl" / "leeds" / "stock"
+    folder.mkdir(parents=True)
+    (folder / "s1.csv").write_bytes(
+        b"sku,location,on_hand,counted_at\n"
+        b"MUG-01,A-01-03,12,2026-11-20T06:00:00Z\n"
+        b"CAF\xc9-01,A-01-04,3,2026-11-20T06:00:00Z\n"
+        b"TEA-02,\"" + b"x" * 200_001 + b"\",1,2026-11-20T06:00:00Z\n"
+        b"TEA-03,\"Aisle 2\nshelf 1\",4,2026-11-20T06:00:00Z\n"
+        b"TEA-04,A-02-02,5,2026-11-20T06:00:00Z\n"
+    )
+    pipeline = warehouse_pipeline("warehouse_feeds", data_paths.warehouse, data_paths.dlt_pipelines)
+    pipeline.run(warehouse_feeds_source(bucket_url=(tmp_path / "3pl").as_uri()))
+    with duckdb.connect(str(data_paths.warehouse), read_only=True) as conn:
+        skus = conn.execute("select sku from raw_warehouse_feeds.stock order by sku").fetchall()
+        entries = conn.execute(
+            "select line_number, reason, raw_record from raw_warehouse_feeds.quarantine order by line_number"
+        ).fetchall()
+    assert [sku for (sku,) in skus] == ["MUG-01", "TEA-03", "TEA-04"]
+    assert [(line, reason) for line, reason, _ in entries] == [
+        (3, "not utf-8 (invalid continuation byte at byte 4 of the record, in field 'sku')"),
+        (4, "field 'location' is 200,001 bytes, over the 131,072 limit"),
+    ]
+    assert entries[0][2] == "CAF\\xc9-01,A-01-04,3,2026-11-20T06:00:00Z\n", "the raw row, bad byte shown"
+
+
 def test_files_are_read_once_and_resent_files_add_nothing(data_paths, tmp_path):
     landing = tmp_path / "3pl"
     _drop(landing, "leeds", "fulfilment", "f1.csv", FULFILMENT)

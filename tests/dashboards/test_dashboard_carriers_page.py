@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dashboard_fixtures import KPI_CARRIER_MARTS_SQL
 from page_testkit import copy_published, run_page, sql, table
 
 # Written independently of dashboards.carrier_data on purpose.
@@ -103,6 +104,9 @@ def two_rejections(real_data_dir: Path, data_dir: Path) -> str:
                 " 'click_and_drop', 'system', ?)",
                 [f"test-rejection-{n}", order_id, reason],
             )
+        # The page reads the marts dbt counts from these events: recount them, as a run would.
+        for statement in KPI_CARRIER_MARTS_SQL:
+            conn.execute(statement)
     return order_id
 
 

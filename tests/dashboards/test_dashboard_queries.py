@@ -138,3 +138,29 @@ def test_clamp_range_fits_remembered_dates_into_the_data() -> None:
     )
     assert clamp_range((dt.date(2025, 4, 1), dt.date(2025, 4, 9)), first, last) == (last, last)
     assert clamp_range((dt.date(2025, 3, 4),), first, last) == (dt.date(2025, 3, 4),)
+
+
+def test_a_replaced_file_is_read_while_a_connection_to_the_old_one_is_open(published: Path) -> None:
+    """DuckDB hands connect(path) the database already open under that path; a render still
+    holding the old file must not make the next query read it after a publication."""
+    sql = "select count(*) as n from marts.fct_orders"
+    with queries.one_connection_per_render():
+        assert read_published(sql)["n"].iloc[0] == len(ORDERS)
+        staged = build_published(published.parent / "staging" / "warehouse.duckdb", orders=ORDERS[:2])
+        os.replace(staged, published)
+        assert read_published(sql)["n"].iloc[0] == 2  # the render's own connection follows the file
+    with queries.one_connection_per_render():
+        assert read_published(sql)["n"].iloc[0] == 2
+        os.replace(build_published(published.parent / "again" / "warehouse.duckdb", orders=ORDERS[:3]),
+                   published)
+        # Another user's query, outside this render, while the render holds the older file.
+        assert queries._query_once(published, sql, None)["n"].iloc[0] == 3
+
+
+def test_a_render_closes_its_connection_when_it_ends(published: Path) -> None:
+    with queries.one_connection_per_render():
+        cycle_time_kpis(OrderFilters())
+        load_filter_options()
+    # A read-write open in this process fails while any read-only connection is still alive.
+    with duckdb.connect(str(published)) as conn:
+        conn.execute("create table marts.scratch as select 1 as x")

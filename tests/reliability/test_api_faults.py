@@ -9,6 +9,7 @@ tests/connectors/test_*_source.py; this file adds what those do not inject.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import duckdb
 import pytest
@@ -146,25 +147,58 @@ def test_woocommerce_pages_shifted_by_an_edit_mid_run_lose_no_order(world, monke
     assert sum("page=1&" in q or q.endswith("page=1") for q in pages) == 2, "one sweep from page 1 again"
 
 
+def _postmark(url: str) -> Any:
+    from connectors.postmark import PostmarkClient
+    from orderloop.sandbox_mode import SANDBOX_POSTMARK_TOKEN
+
+    return PostmarkClient(f"{url}/postmark", SANDBOX_POSTMARK_TOKEN, "shop@sandbox.example")
+
+
 def test_an_email_answered_with_broken_json_is_not_sent_again_and_is_found_by_the_next_pass(world):
     """Postmark has no idempotency key: a send whose answer is broken may have gone out, so it is
     never repeated on the spot; the next pass finds it by the key in its metadata."""
-    from connectors.postmark import PostmarkClient
     from connectors.postmark.client import PostmarkError
-    from orderloop.sandbox_mode import SANDBOX_POSTMARK_TOKEN
-
-    def client(url: str) -> PostmarkClient:
-        return PostmarkClient(f"{url}/postmark", SANDBOX_POSTMARK_TOKEN, "shop@sandbox.example")
 
     sent_before = world_stats(world.sandbox)["postmark"]["emails_sent"]
     garbled = FaultConfig(systems=("postmark",), garble_every=1)
     with SandboxServer(world.sandbox, faults=garbled) as server:
         with pytest.raises(PostmarkError) as failure:
-            client(server.url).send("ann@example.co.uk", "Despatched", "On its way", "despatched", "key-1")
+            _postmark(server.url).send("ann@example.co.uk", "Despatched", "On its way", "despatched", "key-1")
     assert "JSON is cut short" in str(failure.value) and "POST" in str(failure.value)
     assert world_stats(world.sandbox)["postmark"]["emails_sent"] == sent_before + 1, "sent once, not repeated"
     with SandboxServer(world.sandbox) as server:
-        assert client(server.url).find("key-1") is not None, "the next pass finds what was sent"
+        assert _postmark(server.url).find("key-1") is not None, "the next pass finds what was sent"
+
+
+def test_a_send_answered_429_waits_and_is_sent_once(world):
+    """A 429 means Postmark did nothing, so the send waits out Retry-After and goes again at once,
+    instead of waiting a whole tick for the next pass's look-up."""
+    sent_before = world_stats(world.sandbox)["postmark"]["emails_sent"]
+    limited = FaultConfig(systems=("postmark",), rate_limit_per_second=1)
+    with SandboxServer(world.sandbox, faults=limited) as server:
+        client = _postmark(server.url)
+        ids = [client.send("cy@example.co.uk", "Despatched", "On its way", "despatched", f"busy-{n}")
+               for n in range(2)]
+        limited_answers = server.fault_counts()["postmark"]["by_kind"].get("rate_limit", 0)
+    assert limited_answers >= 1, "the second send met the rate limit"
+    assert len(set(ids)) == 2
+    assert world_stats(world.sandbox)["postmark"]["emails_sent"] == sent_before + 2, "each sent once"
+
+
+def test_a_stale_search_answer_neither_resends_nor_invents_an_email(world):
+    """The soak's one duplicate email: a look-up answered with another search's stale answer. Every
+    other search of the path answers with the one before it: an answer naming another message is not
+    taken for this one, and a stale empty answer does not make a sent email look unsent."""
+    with SandboxServer(world.sandbox) as server:
+        sent = _postmark(server.url).send("bo@example.co.uk", "Despatched", "On its way", "despatched",
+                                          "stale-sent")
+    with SandboxServer(world.sandbox, faults=FaultConfig(systems=("postmark",), replay_every=2)) as server:
+        client = _postmark(server.url)
+        assert client.find("stale-sent") == sent  # request 1, fresh
+        assert client.find("stale-never-sent") is None, "request 2 replays request 1's answer: not ours"
+        assert client.find("stale-sent") == sent, "request 4 replays request 3's empty answer; 5 finds it"
+        replays = server.fault_counts()["postmark"]["by_kind"].get("replay", 0)
+    assert replays == 2, "both stale answers were really served"
 
 
 @pytest.mark.parametrize("system", ["woocommerce", "stripe", "zendesk", "click_and_drop"])

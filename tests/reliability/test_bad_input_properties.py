@@ -82,7 +82,19 @@ BREAKAGES = {
     "negative price": (
         "unit_price", st.decimals(max_value=Decimal("-0.01"), places=2).map(lambda d: f"£{d}"), "unit_price"
     ),
+    # 200,001 bytes, and 70,000 characters of two bytes each: over the limit in bytes though not in
+    # characters (Python's csv module counts characters).
+    "huge field": (
+        "ship_to_address2", st.sampled_from(["x" * 200_001, "é" * 70_000]), "over the 131,072 limit"
+    ),
+    # Bytes that are not UTF-8, in a row that is otherwise good; spliced in after encoding.
+    "undecodable bytes": ("ship_to_name", st.sampled_from(
+        [b"\xff", b"\xc3(", b"\x80", b"\xed\xa0\x80", b"\xc0\xaf", b"\xe2\x82", b"\xf8\x88\x80\x80\x80"]
+    ), "not utf-8 (",),
 }
+
+
+BAD_BYTES_KEY = "bytes not in the encoding"
 
 
 @st.composite
@@ -98,6 +110,9 @@ def bad_rows(draw, index: int) -> tuple[dict[str, str], str]:
         value = "not a date"
     if kind == "unknown status" and value.strip() in MAPPING.statuses:
         value = "Lost in the post"
+    if isinstance(value, bytes):
+        row[BAD_BYTES_KEY] = value
+        value = f"\x00{index}\x00x"  # a marker no generated text holds (no NUL), replaced by the bytes
     row[field] = value
     return row, reason
 
@@ -122,7 +137,11 @@ def order_files(draw):
         fields = row[0] if isinstance(row, tuple) else row
         writer.writerow([fields.get(name, "") for name in COLUMNS])
     bom = "\ufeff" if draw(st.booleans()) else ""
-    return (bom + buffer.getvalue()).encode("utf-8"), rows
+    data = (bom + buffer.getvalue()).encode("utf-8")
+    for index, row in enumerate(rows):
+        if isinstance(row, tuple) and BAD_BYTES_KEY in row[0]:
+            data = data.replace(f"\x00{index}\x00".encode(), row[0][BAD_BYTES_KEY])
+    return data, rows
 
 
 @given(order_files())
@@ -159,18 +178,25 @@ def test_bytes_of_any_kind_never_crash_the_import(prefix, garbage):
     for table, record in parse_order_file(data, "odd.csv", MAPPING, now=NOW):
         if table == "quarantine":
             assert record["reason"] and record["line_number"] >= 1 and record["file_name"] == "odd.csv"
+        for value in record.values():
+            if isinstance(value, str):
+                value.encode("utf-8")  # storable: no undecoded byte leaks out as a lone surrogate
 
 
-def test_a_field_over_the_csv_size_limit_quarantines_the_rest_of_the_file_and_keeps_what_came_before():
+def test_a_field_over_the_size_limit_quarantines_its_row_and_the_rows_after_it_still_load():
     start = ["03-Nov-26 09:15", "Paid", "SKU-1", "1", "£1.00", "£1.00"]
     rows = [",".join(["1-1", *start] + [""] * 7),
-            ",".join(["1-2", *start, "x" * 200_000] + [""] * 6),
-            ",".join(["1-3", *start] + [""] * 7)]
+            ",".join(["1-2", *start, "x" * 200_001] + [""] * 6),
+            ",".join(["1-3", *start, '"a@b.uk\nsecond line"'] + [""] * 6),
+            ",".join(["1-4", *start] + [""] * 7)]
     data = (",".join(HEADER) + "\n" + "\n".join(rows) + "\n").encode()
     parsed = list(parse_order_file(data, "big.csv", MAPPING, now=NOW))
-    assert [r["order_id"] for t, r in parsed if t == "order_lines"] == ["1-1"]
+    loaded = [(r["order_id"], r["line_number"]) for t, r in parsed if t == "order_lines"]
+    assert loaded == [("1-1", 2), ("1-3", 4), ("1-4", 6)]
     [(table, entry)] = [p for p in parsed if p[0] == "quarantine"]
-    assert entry["line_number"] == 3 and "field larger than field limit" in entry["reason"]
+    assert entry["file_name"] == "big.csv" and entry["line_number"] == 3
+    assert entry["reason"] == f"field {HEADER[7]!r} is 200,001 bytes, over the 131,072 limit"
+    assert entry["raw_record"].startswith("1-2,") and len(entry["raw_record"]) < 11_000, "kept, but cut"
 
 
 SECRET = "whsec_property_tests"

@@ -1,6 +1,7 @@
 """Attacks on the tracking-webhook receiver, served by uvicorn on 127.0.0.1 as `orderloop webhooks`
-serves it: a forged signature, a replayed delivery (recent or an old capture), an oversized body
-and a body trickled in to hold the worker. Each is rejected and nothing of it is stored.
+serves it: a forged signature, a replayed delivery (recent or an old capture), an oversized body,
+a body trickled in to hold the worker, and request headers trickled in to hold the connection
+(slowloris; on a new or a kept-alive connection). Each is rejected and nothing of it is stored.
 
 The receiver's ordinary behaviour (a valid delivery landed before its 200, malformed bodies,
 loading what landed) is tested in ``tests/connectors/test_easypost_webhooks.py``.
@@ -9,6 +10,7 @@ loading what landed) is tested in ``tests/connectors/test_easypost_webhooks.py``
 from __future__ import annotations
 
 import json
+import select
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -25,13 +27,14 @@ from orderloop.background_server import serving
 from tests.connectors.test_easypost_webhooks import NOW, SECRET, tracker_event
 
 BODY_TIMEOUT = 1.0
+HEAD_TIMEOUT = 1.0
 
 
 @pytest.fixture
 def receiver(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     landing = tmp_path / "landing"
     app = create_receiver(landing, SECRET, clock=lambda: NOW, body_timeout=BODY_TIMEOUT)
-    with serving(app) as base_url:
+    with serving(app, head_timeout=HEAD_TIMEOUT) as base_url:
         yield f"{base_url}{WEBHOOK_PATH}", landing
 
 
@@ -126,6 +129,51 @@ def trickled(url: str) -> int:
     return int(answer.split()[1])
 
 
+def _signed_request(url: str, event_id: str) -> bytes:
+    body = encoded(tracker_event(event_id))
+    parts = urlsplit(url)
+    return (
+        f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n{SIGNATURE_HEADER}: {sign(body, SECRET)}\r\n\r\n"
+    ).encode() + body
+
+
+def _trickle_head(sock: socket.socket, request: bytes) -> tuple[bytes, float]:
+    """Send ``request`` a byte every 50 ms (its head alone takes about 15 s) until the receiver
+    answers or closes; then read to the end of the connection. The answer, and how long it took."""
+    started = time.monotonic()
+    answer = b""
+    for byte in request:
+        if time.monotonic() - started > 5 * HEAD_TIMEOUT:
+            break
+        readable, _, _ = select.select([sock], [], [], 0.05)  # answered or closed: stop sending
+        if readable:
+            break
+        try:
+            sock.send(bytes([byte]))
+        except OSError:
+            break
+    sock.settimeout(5 * HEAD_TIMEOUT)
+    while True:
+        try:
+            chunk = sock.recv(4096)
+        except OSError as error:
+            raise AssertionError(f"not closed cleanly: {error!r}; read {answer!r}") from error
+        if not chunk:
+            return answer, time.monotonic() - started  # closed by the receiver
+        answer += chunk
+
+
+def trickled_headers(url: str) -> int:
+    """A correctly signed event whose request line and headers come one byte at a time (slowloris)."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        answer, elapsed = _trickle_head(sock, _signed_request(url, "evt_slow_head"))
+    assert answer.startswith(b"HTTP/1.1 408 "), f"after {elapsed:.1f} s: {answer!r}"
+    assert elapsed < 3 * HEAD_TIMEOUT, f"the trickled head held the connection for {elapsed:.1f} s"
+    return int(answer.split()[1])
+
+
 ATTACKS: list[tuple[Callable[[str], int], int]] = [
     (forged_signature, 401),
     (unsigned, 401),
@@ -134,6 +182,7 @@ ATTACKS: list[tuple[Callable[[str], int], int]] = [
     (oversized, 413),
     (oversized_without_length, 413),
     (trickled, 408),
+    (trickled_headers, 408),
 ]
 
 
@@ -159,3 +208,28 @@ def test_a_replayed_recent_delivery_is_acknowledged_but_stored_once(receiver):
     stored = json.loads(files[0].read_text())
     assert stored["result"]["status"] == "in_transit"
     assert datetime.fromisoformat(stored["created_at"].replace("Z", "+00:00")) == NOW.astimezone(UTC)
+
+
+def test_a_trickled_head_on_a_kept_alive_connection_is_cut_off_too(receiver):
+    """One genuine delivery, then the next request's headers trickled on the same connection: the
+    keep-alive timer is reset by every byte, so only the head deadline ends it."""
+    url, landing = receiver
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(_signed_request(url, "evt_first"))
+        first = sock.recv(4096)
+        assert first.startswith(b"HTTP/1.1 200 "), first
+        answer, elapsed = _trickle_head(sock, _signed_request(url, "evt_slow_second"))
+    assert answer.startswith(b"HTTP/1.1 408 "), f"after {elapsed:.1f} s: {answer!r}"
+    assert elapsed < 3 * HEAD_TIMEOUT
+    assert [path.name for path in landed(landing)] == ["evt_first.json"]
+
+
+def test_a_connection_that_sends_nothing_is_closed_without_an_answer(receiver):
+    url, landing = receiver
+    parts = urlsplit(url)
+    started = time.monotonic()
+    with socket.create_connection((parts.hostname, parts.port), timeout=5 * HEAD_TIMEOUT) as sock:
+        assert sock.recv(4096) == b"", "closed, with nothing to answer"
+    assert time.monotonic() - started < 3 * HEAD_TIMEOUT
+    assert landed(landing) == []

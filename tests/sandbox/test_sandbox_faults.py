@@ -50,6 +50,23 @@ def test_every_kth_request_fails_deterministically(world: Path) -> None:
         assert all(client.gql("{ shop { name } }").status_code == 200 for _ in range(4))
 
 
+def test_a_system_can_have_rates_of_its_own(world: Path) -> None:
+    """The soak's quiet systems: Stripe fails every 2nd request while WooCommerce keeps every 3rd, and
+    Zendesk, named only among the overrides, is faulted too."""
+    own = FaultConfig(fail_every=2)
+    faults = FaultConfig(fail_every=3, per_system={"stripe": own, "zendesk": own})
+    with SandboxServer(world, faults=faults) as server:
+        woo = [woo_get(server, "/orders", {"per_page": 1}).status_code for _ in range(3)]
+        stripe = [stripe_get(server, "/events", {"limit": 1}).status_code for _ in range(2)]
+        counts = server.fault_counts()
+    assert woo == [200, 200, 503] and stripe == [200, 503]
+    assert faults.for_system("zendesk").systems == ("zendesk",)
+    assert faults.for_system("woocommerce") is faults
+    with pytest.raises(ValueError, match="easypost"):
+        FaultConfig(per_system={"easypost": own})
+    assert counts["stripe"]["injected"] == counts["woocommerce"]["injected"] == 1
+
+
 def test_faults_are_off_by_default_and_validated(world: Path) -> None:
     with SandboxServer(world) as server:
         assert {woo_get(server, "/orders", {"per_page": 1}).status_code for _ in range(12)} == {200}
