@@ -152,21 +152,22 @@ def _effects(
     }
     channel = stats["channel_stock"]
     done = Counter(_ledger(wh, "select channel from actions.stock_pushes where status = 'done'"))
-    # A push Shopify refused as stale (compare quantity) is still an answer the ledger records.
-    # A WooCommerce stock update is a PUT of a quantity, which the client may repeat when its answer
-    # was lost: the same quantity set again at the same moment is one effect, repeated harmlessly.
+    # A push Shopify refused as stale (compare quantity) changed nothing: not an effect (it is
+    # reported apart). A WooCommerce stock update is a PUT of a quantity, which the client may
+    # repeat when its answer was lost: the same quantity set again at the same moment is one
+    # effect, repeated harmlessly.
     woo_sets = world.execute(
         "select count(*), count(distinct product_id || ':' || coalesce(stock_quantity, -1) || ':' || at)"
         " from woo_stock_updates"
     ).fetchone()
-    applied = {"shopify": channel["shopify"]["pushes"] + channel["shopify"]["stale_rejections"],
-               "woocommerce": woo_sets[1]}
+    applied = {"shopify": channel["shopify"]["pushes"], "woocommerce": woo_sets[1]}
     stock = {
         "effects": sum(applied.values()),
         "ledger": sum(done.values()),
         "per_channel": {name: {"effects": n, "ledger": done[name]} for name, n in applied.items()},
         "unknown_to_ledger": sum(max(0, n - done[name]) for name, n in applied.items()),
         "idempotent_repeats": woo_sets[0] - woo_sets[1],
+        "refused_as_stale": channel["shopify"]["stale_rejections"],
     }
     released = _ledger(wh, "select order_id from actions.pick_task_ledger where status = 'released'")
     picks = stats["pick_tasks"]

@@ -1,9 +1,10 @@
 """The stock push ledger: one row per quantity change pushed to a channel.
 
 Like the label ledger: ``pending`` is written before the channel is called and ``done``
-after. The key is deterministic for the transition (channel, SKU, location, from, to), so a
-retry after a crash reuses it, while the same quantity pushed again later, after other
-changes, is a new transition with a new key.
+after. The key is deterministic for the transition (channel, SKU, location, from, to) and
+how many pushes of that SKU-location are done before it, so a retry after a crash (or after a
+skip) reuses it, while the same transition made again later (4 to 3, ..., 4 to 3 once more)
+gets a key and a row of its own: every push the channel received has its own ledger row.
 
 DuckDB-specific: written with the duckdb driver; the SQL is also valid Postgres.
 """
@@ -34,8 +35,14 @@ create table if not exists actions.stock_pushes (
 ALL_LOCATIONS = "all"
 
 
-def stock_push_key(channel: str, sku: str, location: str, from_quantity: int | None, to_quantity: int) -> str:
+def stock_push_key(
+    channel: str, sku: str, location: str, from_quantity: int | None, to_quantity: int, done_before: int = 0
+) -> str:
+    """The push's key; ``done_before``: pushes of this SKU-location already done (the first push's
+    key is the bare transition, as it always was)."""
     transition = f"{channel}:stock:{sku}:{location}:{from_quantity}:{to_quantity}"
+    if done_before:
+        transition += f":after:{done_before}"
     return hashlib.sha256(transition.encode()).hexdigest()
 
 
@@ -54,6 +61,15 @@ class StockPushLedger:
             [channel, sku, location],
         ).fetchone()
         return int(row[0]) if row else None
+
+    def pushes_done(self, channel: str, sku: str, location: str) -> int:
+        """How many pushes of this SKU-location are done: tells a repeated transition apart."""
+        row = self._conn.execute(
+            "select count(*) from actions.stock_pushes where channel = ? and sku = ? and location = ?"
+            " and status = 'done'",
+            [channel, sku, location],
+        ).fetchone()
+        return int(row[0]) if row else 0
 
     def status(self, key: str) -> str | None:
         row = self._conn.execute(
@@ -74,7 +90,9 @@ class StockPushLedger:
         self._conn.execute(
             "insert into actions.stock_pushes (idempotency_key, channel, sku, location, from_quantity,"
             " to_quantity, status, attempted_at) values (?, ?, ?, ?, ?, ?, 'pending', ?)"
-            " on conflict (idempotency_key) do nothing",
+            # A skipped push tried again is in flight again: a crash now must leave it pending.
+            " on conflict (idempotency_key) do update set status = 'pending'"
+            " where actions.stock_pushes.status = 'skipped'",
             [key, channel, sku, location, from_quantity, to_quantity, at],
         )
 

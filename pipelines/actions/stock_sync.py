@@ -4,7 +4,9 @@ For each queued quantity that differs from what orderloop last pushed: write ``p
 read what the channel shows, and set the new quantity unless the channel already shows it
 (a write that landed before a crash is never repeated). Shopify's write is a
 compare-and-set against the value just read, so a person's change in between is not
-overwritten: that push is skipped with the reason and retried on the next pass.
+overwritten: that push is skipped with the reason and retried on the next pass. A write whose
+answer was lost (or whose repeat was refused as stale) is judged by reading the channel again:
+the ledger records what the channel received, so every push made has a ``done`` row.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ def sync_stock(
         if last == target:
             summary.unchanged += 1
             continue
-        key = stock_push_key(row["channel"], sku, location, last, target)
+        done_before = ledger.pushes_done(row["channel"], sku, location)
+        key = stock_push_key(row["channel"], sku, location, last, target, done_before)
         ledger.record_pending(key, row["channel"], sku, location, last, target, now())
         where = f"{row['channel']} {sku} at {location}"
         try:
@@ -101,10 +104,30 @@ def _push(
         ledger.record_done(key, now(), "already showing the target")
         summary.already_applied += 1
         return 0
-    refused = channel.set(sku, location, target, shown, reference=f"orderloop://stock/{key[:16]}")
+    try:
+        refused = channel.set(sku, location, target, shown, reference=f"orderloop://stock/{key[:16]}")
+    except HTTPError:
+        if _shows(channel, sku, location, target):  # the answer was lost, not the write
+            outcome = f"set from {shown.quantity}; its answer was lost, the channel shows it"
+            ledger.record_done(key, now(), outcome)
+            return 1
+        raise
     if refused is not None:
+        if _shows(channel, sku, location, target):
+            # A repeat of a write that had landed (its first answer lost) is refused as stale.
+            ledger.record_done(key, now(), f"set from {shown.quantity}; the channel shows it ({refused})")
+            return 1
         ledger.record_skipped(key, now(), refused)
         summary.skipped.append(f"{where}: {refused}")
         return 0
     ledger.record_done(key, now(), f"set from {shown.quantity}")
     return 1
+
+
+def _shows(channel: ChannelStock, sku: str, location: str, target: int) -> bool:
+    """Whether the channel now shows ``target``: asked after a write whose outcome is unclear, so
+    the ledger records what the channel received, not what the answer said."""
+    try:
+        return channel.current(sku, location).quantity == target
+    except HTTPError:
+        return False

@@ -9,9 +9,12 @@ import pytest
 
 from connectors.shopify.inventory import ShopifyInventory
 from connectors.woocommerce.products import WooCommerceProducts
+from orderloop.sandbox_mode import sources_pointing_at
 from pipelines.actions.stock_channels import ShopifyStock, WooCommerceStock
 from pipelines.actions.stock_ledger import StockPushLedger, stock_push_key
 from pipelines.actions.stock_sync import sync_stock
+from sandbox.faults import FaultConfig
+from sandbox.server import SandboxServer
 from sandbox.stats import world_stats
 
 QUEUE = [
@@ -73,6 +76,35 @@ def test_a_push_that_landed_before_a_crash_is_not_repeated(world, channels, ledg
     assert (summary.pushed, summary.already_applied) == (0, 1)
     assert _published(world)[0]["pushes"] == pushes_before
     assert ledger.status(key) == "done"
+
+
+def test_the_same_change_made_again_later_gets_a_ledger_row_of_its_own(world, channels, ledger):
+    """Found by the soak: stock going 7 to 5, back to 7, then 7 to 5 again reused the first 7-to-5
+    row, so the ledger knew of fewer pushes than the channel received."""
+    row = QUEUE[0]
+    pushes_before = _published(world)[0]["pushes"]
+    for quantity in (7, 5, 7, 5):
+        assert sync_stock([dict(row, quantity=quantity)], ledger, channels).pushed == 1
+    assert _published(world)[0]["pushes"] == pushes_before + 4
+    assert ledger.pushes_done("shopify", row["sku"], row["location"]) == 4
+
+
+def test_a_write_whose_answer_is_lost_is_recorded_as_done_once(world, ledger):
+    """Found by the soak: Shopify applied a quantity but its answer came back cut short, and the
+    ledger said skipped. The write (the fourth request, after locations, item and level) is
+    answered with half its JSON: the action reads the channel again and records the write it
+    really made, once."""
+    row = QUEUE[0]
+    pushes_before = _published(world)[0]["pushes"]
+    garbled = FaultConfig(systems=("shopify",), garble_every=4)  # the 4th request: the write
+    with SandboxServer(world.sandbox, faults=garbled) as server, sources_pointing_at(server.url):
+        shopify = {"shopify": ShopifyStock(ShopifyInventory.from_config())}
+        summary = sync_stock([row], ledger, shopify)
+        garbles = server.fault_counts()["shopify"]["by_kind"].get("garble", 0)
+    assert garbles >= 1 and summary.skipped == [] and summary.pushed == 1
+    assert _published(world)[0]["available"][row["sku"]][row["location"]] == row["quantity"]
+    assert _published(world)[0]["pushes"] == pushes_before + 1, "applied once"
+    assert ledger.pushes_done("shopify", row["sku"], row["location"]) == 1
 
 
 def test_an_unknown_sku_is_skipped_with_the_reason_and_retried_later(world, channels, ledger):
