@@ -53,6 +53,14 @@ statuses as (
     select * from {{ ref('order_statuses') }}
 ),
 
+ranked_events as (
+    -- The rank of the status each event moves its order to (none for events that move none).
+    select events.*, statuses.lifecycle_rank
+    from events
+    left join event_types on event_types.event_type = events.event_type
+    left join statuses on statuses.status = event_types.status_after
+),
+
 milestones as (
     select
         order_id,
@@ -70,8 +78,9 @@ milestones as (
         min(case when event_type = 'cancelled' then occurred_at end) as cancelled_event_at,
         sum(case when actor = 'human' then 1 else 0 end) as manual_touches,
         sum(case when event_type = 'customer_contacted' then 1 else 0 end) as customer_contacts,
-        max(rule_version) as rule_version
-    from events
+        max(rule_version) as rule_version,
+        max(lifecycle_rank) as furthest_rank
+    from ranked_events
     group by order_id
 ),
 
@@ -88,30 +97,21 @@ touches_before_despatch as (
 ),
 
 furthest_status as (
-    select order_id, status, lifecycle_rank from (
-        select
-            events.order_id,
-            statuses.status,
-            statuses.lifecycle_rank,
-            row_number() over (
-                partition by events.order_id
-                order by statuses.lifecycle_rank desc, events.occurred_at desc
-            ) as furthest
-        from events
-        inner join event_types on event_types.event_type = events.event_type
-        inner join statuses on statuses.status = event_types.status_after
-    ) as ranked
-    where furthest = 1
+    -- Ranks are unique (order_statuses.csv), so the furthest status is the one of the highest
+    -- rank: a join on one aggregate rather than ranking every event in a window.
+    select milestones.order_id, statuses.status, statuses.lifecycle_rank
+    from milestones
+    inner join statuses on statuses.lifecycle_rank = milestones.furthest_rank
 ),
 
-shipping as (
-    -- The warehouse(s), carrier and service from the parcels; an order split across
-    -- warehouses names each one.
+shipping_by_warehouse as (
+    -- Tracking numbers are unique parcels (tested), so counting rows counts parcels; grouping
+    -- by warehouse first lists each warehouse once without DISTINCT aggregates, which cost
+    -- more than both groupings together.
     select
         order_id,
-        {{ dbt.listagg("distinct warehouse_id", "', '", "order by warehouse_id") }} as warehouse_ids,
-        min(warehouse_id) as first_warehouse_id,
-        count(distinct tracking_number) as parcels,
+        warehouse_id,
+        count(*) as parcels,
         min(carrier) as carrier,
         min(service_code) as service_code,
         min(tracking_number) as tracking_number
@@ -119,6 +119,32 @@ shipping as (
     {%- if incremental %}
     where order_id in (select order_id from touched)
     {%- endif %}
+    group by order_id, warehouse_id
+),
+
+shipping as (
+    -- The carrier and service from the parcels.
+    select
+        order_id,
+        min(warehouse_id) as first_warehouse_id,
+        count(warehouse_id) as warehouses,
+        sum(parcels) as parcels,
+        min(carrier) as carrier,
+        min(service_code) as service_code,
+        min(tracking_number) as tracking_number
+    from shipping_by_warehouse
+    group by order_id
+),
+
+split_warehouses as (
+    -- An order split across warehouses names each one. Listing in order sorts each order's
+    -- rows, which cost more than every other aggregate of the model together when done for
+    -- every order; only split orders need it.
+    select
+        order_id,
+        {{ dbt.listagg("warehouse_id", "', '", "order by warehouse_id") }} as warehouse_ids
+    from shipping_by_warehouse
+    where order_id in (select order_id from shipping where warehouses > 1)
     group by order_id
 ),
 
@@ -146,7 +172,7 @@ select
         when reported.lifecycle_rank > coalesce(furthest_status.lifecycle_rank, 0) then reported.status
         else coalesce(furthest_status.status, 'placed')
     end as status,
-    shipping.warehouse_ids,
+    coalesce(split_warehouses.warehouse_ids, shipping.first_warehouse_id) as warehouse_ids,
     shipping.first_warehouse_id,
     coalesce(shipping.parcels, 0) > 1 as is_split_shipment,
     shipping.carrier,
@@ -162,4 +188,5 @@ left join milestones on milestones.order_id = orders.order_id
 left join furthest_status on furthest_status.order_id = orders.order_id
 left join reported on reported.order_id = orders.order_id
 left join shipping on shipping.order_id = orders.order_id
+left join split_warehouses on split_warehouses.order_id = orders.order_id
 left join touches_before_despatch on touches_before_despatch.order_id = orders.order_id
