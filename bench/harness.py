@@ -11,7 +11,8 @@ For one size N, in one run:
 4. unless skipped, each dashboard page rendered cold on the published copy (p50, p95);
 5. unless skipped, the incremental run: 1% new orders and their events as a second batch,
    loaded into a copy of a full build and built again with ``dbt build``, then checked
-   against the limit over both batches.
+   against the limit over both batches; then the same stages once more with nothing new,
+   the fixed cost under every run.
 
 Figures are medians over the repeats, with each stage's ratio to the limit. The result is
 written as ``bench_<N>.json`` and ``bench_<N>.md``; the JSON is the record, the table is
@@ -252,11 +253,31 @@ def _incremental(world: Path, orders: int, full_run: Path, work: Path, repeat: i
         )
         if attempt == repeat - 1:
             check = cross_check(run_dir / "published" / "warehouse.duckdb", limit_output, None)
+        # The same stages again with nothing new: the fixed cost every run pays, whatever the
+        # data (start-up, dlt's per-source work, dbt's nodes, publication).
+        for stage, run in _idle_run(run_dir / "warehouse.duckdb", world).items():
+            runs.setdefault(f"idle_{stage}", []).append(run)
         shutil.rmtree(run_dir)
+    stages = {stage: _median_run(stage_runs) for stage, stage_runs in runs.items()}
     return {
         "new_orders": new_rows["shopify.orders"],
         "new_raw_rows": _raw_rows(new_rows),
-        "stages": {stage: _median_run(stage_runs) for stage, stage_runs in runs.items()},
+        "stages": {stage: figures for stage, figures in stages.items() if not stage.startswith("idle_")},
+        "idle_stages": {
+            stage.removeprefix("idle_"): figures
+            for stage, figures in stages.items() if stage.startswith("idle_")
+        },
         "slowest_dbt_nodes": runs["transform"][-1].report.get("slowest", []),
         "cross_check": check,
+    }
+
+
+def _idle_run(warehouse: Path, world: Path) -> dict[str, StageRun]:
+    """A run that finds nothing new: ingest of a batch the world does not have, dbt, publication."""
+    return {
+        "ingest": run_stage("bench.ingest", [
+            "--world", str(world), "--warehouse", str(warehouse), "--loader", "dlt", "--batch", "none",
+        ]),
+        "transform": run_stage("bench.transform", ["--warehouse", str(warehouse), "--step", "dbt"]),
+        "publish": run_stage("bench.transform", ["--warehouse", str(warehouse), "--step", "publish"]),
     }
