@@ -76,8 +76,9 @@ def build(
     started = time.perf_counter()
     result = dbtRunner().invoke([
         *_dbt_args("build", target),
-        # As a pass builds (pipelines/assets/transformation.py): unit tests run in the test suite.
-        "--exclude-resource-type", "unit_test",
+        # As a pass builds (pipelines/assets/transformation.py): unit tests run in the test suite,
+        # the file log at info.
+        "--exclude-resource-type", "unit_test", "--log-level-file", "info",
         *(["--full-refresh"] if full_refresh else []),
     ])
     seconds = time.perf_counter() - started

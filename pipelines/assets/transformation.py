@@ -31,7 +31,13 @@ BEFORE_ACTIONS = "+tag:action_queue"
 # Unit tests check the SQL against fixed fixtures, not the data, so a pass does not run them:
 # they cost about 3 s a pass whatever the data, and tests/bench/test_dbt_unit_tests.py runs
 # every one of them (docs/PERFORMANCE.md).
-BUILD = ["build", "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test"]
+# dbt's file log defaults to debug: every statement and timing of every node, about 14,000
+# lines a build, each scrubbed for secrets, which cost about a tenth of a small build's CPU.
+# Info keeps each node's start and result; Dagster keeps dbt's own event stream.
+BUILD = [
+    "build", "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test",
+    "--log-level-file", "info",
+]
 PARTIAL_PARSE = "partial_parse.msgpack"
 
 
