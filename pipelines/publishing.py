@@ -76,7 +76,8 @@ def publish_marts(
     remove_abandoned_staging(published)
     staging = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     staging.unlink(missing_ok=True)
-    from_copy = _copyable(published)
+    scratch_reason = _why_not_from_copy(published)
+    from_copy = scratch_reason is None
     if from_copy:
         shutil.copyfile(published, staging)
     counts: dict[str, int] = {}
@@ -92,7 +93,7 @@ def publish_marts(
         ).fetchall()
         watermarks: dict[str, datetime] = {}
         fresh_bytes = None
-        if from_copy:  # the copy's own bookkeeping, not what _copyable read: it is what we hold
+        if from_copy:  # the bookkeeping of the copy itself: it is what the deltas apply to
             watermarks = dict(
                 conn.execute(
                     "select table_name, built_through from meta.published_tables"
@@ -121,19 +122,22 @@ def publish_marts(
         if fresh_bytes is None:  # written from scratch: the size later copies are held to
             conn.execute("checkpoint")
             fresh_bytes = staging.stat().st_size
-        conn.execute("create or replace table meta.published_file as select ?::bigint as fresh_bytes",
-                     [fresh_bytes])
+        conn.execute(
+            "create or replace table meta.published_file as"
+            " select ?::bigint as fresh_bytes, ?::varchar as started_from",
+            [fresh_bytes, "copy" if from_copy else f"scratch: {scratch_reason}"],
+        )
         conn.execute("checkpoint")  # everything in the file itself, none of it in a WAL left behind
     os.replace(staging, published)
     return counts
 
 
-def _copyable(published: Path) -> bool:
-    """Whether a publication should start from a copy of the published file: it records a
-    watermark to take a delta from and has not grown past ``MAX_GROWTH`` times its fresh size.
-    A file this code did not write (or cannot read) is not copied."""
+def _why_not_from_copy(published: Path) -> str | None:
+    """Why a publication should not start from a copy of the published file, or None if it
+    should: it records a watermark to take a delta from and has not grown past ``MAX_GROWTH``
+    times its fresh size. A file this code did not write (or cannot read) is not copied."""
     if not published.exists():
-        return False
+        return "no published copy"
     try:
         with duckdb.connect() as conn:
             conn.execute(f"attach {_quote(published)} as previous (read_only)")
@@ -142,8 +146,11 @@ def _copyable(published: Path) -> bool:
                 "select count(*) from previous.meta.published_tables where built_through is not null"
             ).fetchone()[0]
     except duckdb.Error:
-        return False
-    return watermarks > 0 and published.stat().st_size <= MAX_GROWTH * fresh_bytes
+        return "no bookkeeping in the published copy"
+    if not fresh_bytes or watermarks == 0:
+        return "no watermark in the published copy"
+    growth = published.stat().st_size / fresh_bytes
+    return f"grown to {growth:.1f}x its fresh size" if growth > MAX_GROWTH else None
 
 
 def _publish_table(

@@ -132,6 +132,13 @@ def _assert_equals_a_full_publication(
                 assert extra == 0, f"{schema}.{table}: {extra} rows in {left} but not in {right}"
 
 
+@pytest.fixture(autouse=True)
+def _no_growth_bound(monkeypatch):
+    """Files this small are a few of DuckDB's 256 kB blocks, and a copy given a delta is about twice
+    the size of one written from scratch; the bound has its own test below."""
+    monkeypatch.setattr(publishing, "MAX_GROWTH", 100.0)
+
+
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Warehouse:
     live = Warehouse(tmp_path / "warehouse.duckdb")
@@ -221,41 +228,71 @@ def test_a_new_column_tables_added_and_removed_and_the_checks_are_published_anew
     _assert_equals_a_full_publication(warehouse, published, tmp_path)
 
 
-def test_a_grown_copy_or_one_without_bookkeeping_is_written_from_scratch(warehouse, tmp_path, monkeypatch):
-    published = tmp_path / "published" / "warehouse.duckdb"
-    # A copy published before this bookkeeping existed: nothing to take a delta from.
-    published.parent.mkdir()
-    with duckdb.connect(str(published)) as conn:
-        conn.execute("create schema marts")
-        conn.execute("create table marts.fct_order_events as select 1 as stale")
-    publish_marts(warehouse.path, published)
-    assert _published_tables(published)["marts.fct_order_events"] == ("full", "no watermark")
-    _assert_equals_a_full_publication(warehouse, published, tmp_path)
-
-    warehouse.build({11: 2})
-    monkeypatch.setattr(publishing, "MAX_GROWTH", 0.5)  # any copy counts as grown past its bound
-    publish_marts(warehouse.path, published)
-    assert _published_tables(published)["marts.fct_order_events"] == ("full", "no watermark")
-    _assert_equals_a_full_publication(warehouse, published, tmp_path)
+def _started_from(published: Path) -> str:
     with duckdb.connect(str(published), read_only=True) as conn:
-        fresh_bytes = conn.execute("select fresh_bytes from meta.published_file").fetchone()[0]
-    assert 0 < fresh_bytes <= published.stat().st_size
+        return conn.execute("select started_from from meta.published_file").fetchone()[0]
 
 
-def test_deltas_do_not_grow_the_published_file_past_its_bound(warehouse, tmp_path):
-    """Many small deltas in a row: the copy is restarted from scratch before it is more than
-    MAX_GROWTH times its fresh size (plus what the one delta after the check adds)."""
+def test_a_copy_without_bookkeeping_is_replaced_by_one_written_from_scratch(warehouse, tmp_path):
     published = tmp_path / "published" / "warehouse.duckdb"
     publish_marts(warehouse.path, published)
-    methods = []
-    for build in range(12):
+    assert _started_from(published) == "scratch: no published copy"
+    # A copy published before this bookkeeping existed: nothing to take a delta from.
+    with duckdb.connect(str(published)) as conn:
+        conn.execute("drop schema meta cascade")
+        conn.execute("create table marts.stale as select 1 as x")
+    warehouse.build({11: 2})
+    publish_marts(warehouse.path, published)
+    assert _started_from(published) == "scratch: no bookkeeping in the published copy"
+    assert _published_tables(published)["marts.fct_order_events"] == ("full", "no watermark")
+    _assert_equals_a_full_publication(warehouse, published, tmp_path)
+
+
+def test_deltas_do_not_grow_the_published_file_past_its_bound(warehouse, tmp_path, monkeypatch):
+    """Deltas in a row: a publication starts from scratch, not from a copy, once the published file
+    is more than MAX_GROWTH times the size of the last one written from scratch. (Here one written
+    from scratch is about 1.25x the size recorded before its bookkeeping was written, one copied
+    and given a delta about 2.2x.)"""
+    monkeypatch.setattr(publishing, "MAX_GROWTH", 1.5)
+    published = tmp_path / "published" / "warehouse.duckdb"
+    publish_marts(warehouse.path, published)
+    starts = []
+    for build in range(6):
         warehouse.build({order: 3 for order in range(1 + build * 3, 4 + build * 3)})
-        size_before = published.stat().st_size
         with duckdb.connect(str(published), read_only=True) as conn:
             fresh_bytes = conn.execute("select fresh_bytes from meta.published_file").fetchone()[0]
+        grown = published.stat().st_size > publishing.MAX_GROWTH * fresh_bytes
         publish_marts(warehouse.path, published)
-        methods.append(_published_tables(published)["marts.fct_order_events"][0])
-        if size_before > publishing.MAX_GROWTH * fresh_bytes:
-            assert methods[-1] == "full"
-    assert "delta" in methods
+        starts.append(_started_from(published))
+        assert (starts[-1] != "copy") == grown, (build, starts)
+        method = _published_tables(published)["marts.fct_order_events"][0]
+        assert method == ("full" if grown else "delta")
+        _assert_equals_a_full_publication(warehouse, published, tmp_path)
+    assert "copy" in starts and any(start.startswith("scratch: grown to") for start in starts), starts
+
+
+def test_a_publication_failing_half_way_through_a_delta_leaves_the_published_copy_as_it_was(
+    warehouse, tmp_path, monkeypatch
+):
+    """The delta is written into the staging copy, never into the published file: a publisher
+    that dies after deleting the touched orders' rows leaves the published copy whole, and the
+    next publication starts from it again. (SIGKILL half-way: tests/reliability/test_pipeline_kills.py.)"""
+    published = tmp_path / "published" / "warehouse.duckdb"
+    publish_marts(warehouse.path, published, run_id="run-1")
+    before = published.read_bytes()
+    warehouse.build({12: 4, 44: 2})
+    delta = publishing._publish_table
+
+    def dies_after_the_first_table(conn, schema, table, watermark):
+        delta(conn, schema, table, watermark)
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(publishing, "_publish_table", dies_after_the_first_table)
+    with pytest.raises(RuntimeError):
+        publish_marts(warehouse.path, published, run_id="run-2")
+    assert published.read_bytes() == before
+    monkeypatch.undo()
+    publish_marts(warehouse.path, published, run_id="run-3")
+    assert _published_tables(published)["marts.fct_order_events"] == ("delta", None)
+    assert list(published.parent.glob(".*.tmp*")) == []
     _assert_equals_a_full_publication(warehouse, published, tmp_path)
