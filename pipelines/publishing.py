@@ -17,7 +17,10 @@ records each table's watermark (``built_through``) and whether it went by delta 
 and why. A table goes in full when it has no watermark, its columns changed, every source
 row is newer than the watermark (a ``--full-refresh``: a copy is cheaper), the source is
 older than the watermark, or the delta leaves a row count other than the source's (orders
-that disappeared). Every other table is copied in full. Deleted rows and dropped tables leave
+that disappeared). The delta trusts dbt's stamps: a row changed without a newer ``_built_at``
+(a model updating rows in place, a clock set back) stays as published until the table is next
+copied in full, as after the nightly ``--full-refresh``. Every other table is copied in full.
+Deleted rows and dropped tables leave
 dead space in a copied file, so a publication starts from scratch instead once the published
 file is more than ``MAX_GROWTH`` times the size of the last one written from scratch
 (``meta.published_file``).

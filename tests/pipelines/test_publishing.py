@@ -201,6 +201,29 @@ def test_a_full_refresh_is_copied_in_full_and_the_next_build_is_a_delta_again(wa
     _assert_equals_a_full_publication(warehouse, published, tmp_path)
 
 
+def test_stamps_the_delta_cannot_trust_are_copied_in_full(warehouse, tmp_path):
+    published = tmp_path / "published" / "warehouse.duckdb"
+    publish_marts(warehouse.path, published)
+    # A warehouse restored from before the last publication: every stamp older than the watermark.
+    warehouse.execute("update marts.fct_order_events set _built_at = _built_at - interval 1 day")
+    publish_marts(warehouse.path, published)
+    assert _published_tables(published)["marts.fct_order_events"] == (
+        "full", "source older than the published copy"
+    )
+    _assert_equals_a_full_publication(warehouse, published, tmp_path)
+    # Rows without a stamp: copied in full, and no watermark recorded for the next publication.
+    warehouse.build({13: 2})
+    warehouse.execute("update marts.fct_order_events set _built_at = null where order_id = 1")
+    publish_marts(warehouse.path, published)
+    assert _published_tables(published)["marts.fct_order_events"] == ("full", "rows without _built_at")
+    _assert_equals_a_full_publication(warehouse, published, tmp_path)
+    warehouse.execute("update marts.fct_order_events set _built_at = ? where order_id = 1", [START])
+    publish_marts(warehouse.path, published)
+    assert _published_tables(published)["marts.fct_order_events"] == ("full", "no watermark")
+    assert _published_tables(published)["marts.fct_orders"] == ("delta", None)
+    _assert_equals_a_full_publication(warehouse, published, tmp_path)
+
+
 def test_a_new_column_tables_added_and_removed_and_the_checks_are_published_anew(warehouse, tmp_path):
     published = tmp_path / "published" / "warehouse.duckdb"
     check = CheckResult("fct_orders", "not_null", "dbt", "passed", True, "error", START, "run-1", None)
