@@ -12,6 +12,11 @@ Copied from the public contract (https://postmarkapp.com/developer): every reque
   an address without '@', more than 50 recipients, neither TextBody nor HtmlBody, no From, metadata
   over Postmark's limits of 10 fields, names of 20 and values of 80 characters), 402 for invalid JSON,
   409 when the body is not declared JSON, 1235 for an unknown MessageStream.
+- `POST /postmark/email/batch` with a JSON array of up to 500 such bodies answers 200 with one result
+  per message, in order: the send answer above for an accepted message, `{"ErrorCode", "Message",
+  "To"}` for a refused one (the POST /email refusal codes; that message is not kept, the others are,
+  all in one write). The request as a whole is refused (nothing kept) with 401 as above, 422 402 for
+  invalid JSON, 409 when not declared JSON, 403 when the body is not an array, 300 for more than 500.
 - `GET /postmark/messages/outbound?count=&offset=` (both required; count <= 500, count + offset <=
   10,000) with optional `recipient`, `fromemail`, `tag`, `status`, `subject`, `messagestream`
   (default "outbound"), `fromdate`/`todate` (Eastern time, inclusive) and `metadata_<key>=<value>`,
@@ -26,7 +31,8 @@ Every message is kept in the world (`postmark_messages`) at the world clock, sta
 Delivered event. Known differences: no sender signatures (any From is accepted), no bounces or
 suppressions, no sending: nothing leaves the machine; several `metadata_` filters are ANDed (Postmark
 searches one at a time); the wording of 422 messages and of the search's 422s is the sandbox's where
-Postmark does not document it.
+Postmark does not document it, as are the codes of a batch refused as a whole (not an array, over 500
+messages) and the 50 MB payload limit, which is not enforced.
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ EASTERN = ZoneInfo("America/New_York")
 MESSAGE_STREAMS = ("outbound", "broadcast")
 MAX_RECIPIENTS = 50
 MAX_COUNT = 500
+MAX_BATCH = 500  # messages per POST /email/batch
 MAX_SEARCH_DEPTH = 10_000
 METADATA_LIMITS = (10, 20, 80)  # fields, name length, value length
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -184,22 +191,56 @@ def parse_email(body: Any) -> dict[str, Any]:
 
 def send_email(data_dir: Path, message: dict[str, Any]) -> dict[str, Any]:
     """Keep one message at the world clock; Postmark's send answer."""
+    return send_emails(data_dir, [message])[0]
+
+
+def send_emails(data_dir: Path, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Keep validated messages at the world clock in one write (a batch is stored as a whole or,
+    if the write fails, not at all); Postmark's send answer for each, in order."""
+    answers = []
     with opened(data_dir, write=True) as conn:
         now = world_now(conn)
-        seq = int(conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM postmark_messages").fetchone()[0])
-        digest = hashlib.sha256(f"{world_seed(conn)}:postmark:{seq}".encode()).digest()
-        message_id = str(uuid.UUID(bytes=digest[:16], version=4))
-        conn.execute(
-            "INSERT INTO postmark_messages(seq, message_id, submitted_at, message_stream, tag, body_json)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (seq, message_id, to_iso(now), message["MessageStream"], message["Tag"], json.dumps(message)),
-        )
-    answer: dict[str, Any] = {"To": message["_to_text"]}
-    for key in ("Cc", "Bcc"):
-        if message[f"_{key.lower()}_text"]:
-            answer[key] = message[f"_{key.lower()}_text"]
-    answer.update({"SubmittedAt": eastern(now), "MessageID": message_id, "ErrorCode": 0, "Message": "OK"})
-    return answer
+        seed = world_seed(conn)
+        seq = int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM postmark_messages").fetchone()[0])
+        for message in messages:
+            seq += 1
+            digest = hashlib.sha256(f"{seed}:postmark:{seq}".encode()).digest()
+            message_id = str(uuid.UUID(bytes=digest[:16], version=4))
+            conn.execute(
+                "INSERT INTO postmark_messages(seq, message_id, submitted_at, message_stream, tag, body_json)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (seq, message_id, to_iso(now), message["MessageStream"], message["Tag"], json.dumps(message)),
+            )
+            answer: dict[str, Any] = {"To": message["_to_text"]}
+            for key in ("Cc", "Bcc"):
+                if message[f"_{key.lower()}_text"]:
+                    answer[key] = message[f"_{key.lower()}_text"]
+            answer.update(
+                {"SubmittedAt": eastern(now), "MessageID": message_id, "ErrorCode": 0, "Message": "OK"}
+            )
+            answers.append(answer)
+    return answers
+
+
+def send_batch(data_dir: Path, body: Any) -> list[dict[str, Any]]:
+    """POST /email/batch: each message validated as POST /email validates it; a refused one gets
+    its own result (ErrorCode and Message) and is not kept, the others are kept. Raises
+    PostmarkError (422) when the request as a whole is refused."""
+    if not isinstance(body, list):
+        raise PostmarkError(422, 403, "Incompatible JSON: the request body must be a JSON array of messages.")
+    if len(body) > MAX_BATCH:
+        raise _invalid(f"Batch limit exceeded: at most {MAX_BATCH} messages are allowed per request.")
+    results: list[dict[str, Any] | None] = []
+    accepted: list[dict[str, Any]] = []
+    for item in body:
+        try:
+            accepted.append(parse_email(item))
+            results.append(None)
+        except PostmarkError as refused:
+            to = item.get("To") if isinstance(item, dict) else None
+            results.append({**refused.body, "To": to if isinstance(to, str) else ""})
+    answers = iter(send_emails(data_dir, accepted) if accepted else [])
+    return [result if result is not None else next(answers) for result in results]
 
 
 def _summary(message_id: str, submitted: str, stored: dict[str, Any]) -> dict[str, Any]:
@@ -311,6 +352,22 @@ def message_details(data_dir: Path, message_id: str) -> dict[str, Any]:
     return details
 
 
+async def _json_body(request: Request) -> Any:
+    """The request's JSON body; raises PostmarkError 409 (not declared JSON) or 402 (invalid JSON)."""
+    raw = await request.body()
+    content_type = request.headers.get("content-type", "")
+    if content_type and "json" not in content_type.lower():
+        raise PostmarkError(
+            422,
+            409,
+            "JSON required: your HTTP request does not have the Content-Type header set to application/json.",
+        )
+    try:
+        return json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PostmarkError(422, 402, "Received invalid JSON input.") from exc
+
+
 def postmark_routes(data_dir: Path, server_token: str, wrap: Callable[[Endpoint], Endpoint]) -> list[Route]:
     """Routes under /postmark; `wrap` puts Postmark's fault injector in front of every endpoint."""
 
@@ -334,22 +391,21 @@ def postmark_routes(data_dir: Path, server_token: str, wrap: Callable[[Endpoint]
         refused = denied(request)
         if refused is not None:
             return refused
-        raw = await request.body()
-        content_type = request.headers.get("content-type", "")
         try:
-            if content_type and "json" not in content_type.lower():
-                raise PostmarkError(
-                    422,
-                    409,
-                    "JSON required: your HTTP request does not have the Content-Type header set to"
-                    " application/json.",
-                )
-            try:
-                body = json.loads(raw or b"null")
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise PostmarkError(422, 402, "Received invalid JSON input.") from exc
-            message = parse_email(body)
+            message = parse_email(await _json_body(request))
             return postmark_response(await run_in_threadpool(send_email, data_dir, message))
+        except PostmarkError as exc:
+            return postmark_response(exc.body, exc.status)
+        except WorldMissingError:
+            return world_missing()
+
+    async def batch(request: Request) -> Response:
+        refused = denied(request)
+        if refused is not None:
+            return refused
+        try:
+            body = await _json_body(request)
+            return postmark_response(await run_in_threadpool(send_batch, data_dir, body))
         except PostmarkError as exc:
             return postmark_response(exc.body, exc.status)
         except WorldMissingError:
@@ -383,6 +439,7 @@ def postmark_routes(data_dir: Path, server_token: str, wrap: Callable[[Endpoint]
 
     return [
         Route(f"{PREFIX}/email", wrap(email), methods=["POST"]),
+        Route(f"{PREFIX}/email/batch", wrap(batch), methods=["POST"]),
         Route(f"{PREFIX}/messages/outbound", wrap(outbound), methods=["GET"]),
         Route(f"{PREFIX}/messages/outbound/{{message_id}}/details", wrap(details), methods=["GET"]),
         Route(f"{PREFIX}/{{rest:path}}", wrap(unknown), methods=["GET", "POST", "PUT", "DELETE"]),

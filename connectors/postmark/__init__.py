@@ -1,5 +1,19 @@
 """Postmark's transactional email API (what orderloop sends customer notifications with)."""
 
-from connectors.postmark.client import PostmarkClient, PostmarkError
+from connectors.postmark.client import (
+    MAX_BATCH,
+    BatchResult,
+    OutgoingEmail,
+    PostmarkClient,
+    PostmarkError,
+    PostmarkOutcomeUnknown,
+)
 
-__all__ = ["PostmarkClient", "PostmarkError"]
+__all__ = [
+    "MAX_BATCH",
+    "BatchResult",
+    "OutgoingEmail",
+    "PostmarkClient",
+    "PostmarkError",
+    "PostmarkOutcomeUnknown",
+]

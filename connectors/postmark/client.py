@@ -1,4 +1,5 @@
-"""A small client for Postmark's email API: send one message, find one by its metadata.
+"""A small client for Postmark's email API: send one message or a batch of up to 500, find one by
+its metadata.
 
 Postmark has no idempotency key, so a sender that crashed after sending but before
 recording it finds the message again by a metadata field it set (``orderloop_key``) before
@@ -8,6 +9,8 @@ deciding to send once more.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import dlt
@@ -21,10 +24,41 @@ KEY_FIELD = "orderloop_key"
 # A send answered 429 is sent again after Retry-After, up to this many attempts in all.
 RATE_LIMITED_SENDS = 4
 MAX_RETRY_AFTER_SECONDS = 10.0
+# Postmark's limit of messages per POST /email/batch.
+MAX_BATCH = 500
 
 
 class PostmarkError(APIRefused):
     """Postmark refused a request (or kept failing after the retries)."""
+
+
+class PostmarkOutcomeUnknown(PostmarkError):
+    """A batch got no usable answer (no answer, a 5xx, JSON cut short or not one result per
+    message): any of its messages may have been sent, so each must be looked up before a resend."""
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """One transactional message and the orderloop key it is found by later."""
+
+    to: str
+    subject: str
+    text: str
+    tag: str
+    key: str
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """One message's outcome in a batch: accepted (``message_id``) or refused by Postmark
+    (``error``: its ErrorCode and Message; that message was not sent)."""
+
+    message_id: str | None
+    error: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.message_id is not None
 
 
 def _describe(body: Any) -> str | None:
@@ -72,22 +106,22 @@ class PostmarkClient:
             dlt.config.get("sources.postmark.request_timeout"),
         )
 
-    def send(self, to: str, subject: str, text: str, tag: str, key: str) -> str:
-        """Send one message on the transactional stream; returns Postmark's MessageID."""
-        body = {
+    def _body(self, email: OutgoingEmail) -> dict[str, Any]:
+        return {
             "From": self.sender,
-            "To": to,
-            "Subject": subject,
-            "TextBody": text,
-            "Tag": tag,
+            "To": email.to,
+            "Subject": email.subject,
+            "TextBody": email.text,
+            "Tag": email.tag,
             "MessageStream": "outbound",
-            "Metadata": {KEY_FIELD: key},
+            "Metadata": {KEY_FIELD: email.key},
         }
-        url = f"{self._base}/email"
+
+    def _post(self, url: str, body: Any) -> requests.Response:
+        """POST once, and again after Retry-After only on a 429 (Postmark did nothing)."""
         for attempt in range(1, RATE_LIMITED_SENDS + 1):
             try:
-                response = self._send_session.post(url, json=body, timeout=self._timeout)
-                break
+                return self._send_session.post(url, json=body, timeout=self._timeout)
             except PostmarkError as refused:
                 # A 429 means nothing was sent, so waiting and sending again cannot send twice
                 # (any other refusal, or no answer, is left for the next pass's look-up).
@@ -98,9 +132,56 @@ class PostmarkClient:
             except requests.RequestException as error:
                 failure = type(error).__name__
                 raise PostmarkError(f"Postmark API did not answer POST {url}: {failure}") from error
+        raise AssertionError("unreachable")
+
+    def send(self, to: str, subject: str, text: str, tag: str, key: str) -> str:
+        """Send one message on the transactional stream; returns Postmark's MessageID."""
+        body = self._body(OutgoingEmail(to, subject, text, tag, key))
+        url = f"{self._base}/email"
+        response = self._post(url, body)
         if is_broken_json(response):  # it may have been sent: never resent here, looked up next pass
             raise PostmarkError(broken_json_message("Postmark", "POST", url, response, retried=False))
         return str(response.json()["MessageID"])
+
+    def send_batch(self, emails: Sequence[OutgoingEmail]) -> list[BatchResult]:
+        """Send up to 500 messages with one POST /email/batch; one result per message, in order.
+
+        Never sent again here except after a 429 (Postmark did nothing). A request-level refusal
+        (401, 422, a 429 past the retries) raises PostmarkError: nothing was sent. No usable
+        answer (dropped, a 5xx, JSON cut short) raises PostmarkOutcomeUnknown: each message may
+        or may not have gone, and the caller must look each up by its key before any resend."""
+        if len(emails) > MAX_BATCH:
+            raise ValueError(f"a Postmark batch holds at most {MAX_BATCH} messages, not {len(emails)}")
+        if not emails:
+            return []
+        url = f"{self._base}/email/batch"
+        try:
+            response = self._post(url, [self._body(email) for email in emails])
+        except PostmarkError as error:
+            status = error.response.status_code if error.response is not None else None
+            if status is not None and status < 500:
+                raise  # refused as a whole: nothing of it was accepted
+            raise PostmarkOutcomeUnknown(f"{error}; each message is looked up before any resend") from error
+        if is_broken_json(response):
+            broken = broken_json_message("Postmark", "POST", url, response, retried=False)
+            raise PostmarkOutcomeUnknown(broken)
+        answers = response.json()
+        if not isinstance(answers, list) or len(answers) != len(emails):
+            raise PostmarkOutcomeUnknown(
+                f"Postmark API answered POST {url} with {type(answers).__name__} of"
+                f" {len(answers) if isinstance(answers, list) else '?'} results for {len(emails)} messages"
+            )
+        results = []
+        for answer in answers:
+            code = answer.get("ErrorCode") if isinstance(answer, dict) else None
+            if code == 0 and answer.get("MessageID"):
+                results.append(BatchResult(str(answer["MessageID"])))
+            elif isinstance(code, int) and code != 0:
+                results.append(BatchResult(None, f"ErrorCode {code}: {answer.get('Message')}"))
+            else:
+                raise PostmarkOutcomeUnknown(f"Postmark API answered POST {url} with a result it does"
+                                             f" not document: {str(answer)[:200]}")
+        return results
 
     def find(self, key: str) -> str | None:
         """The MessageID of a message sent with this orderloop key, if any.

@@ -12,6 +12,8 @@ DuckDB-specific: written with the duckdb driver; the SQL is also valid Postgres.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
@@ -39,6 +41,22 @@ def notification_key(kind: str, order_id: str, occurrence: str | None = None) ->
     return hashlib.sha256(f"postmark:{kind}:{order_id}{suffix}".encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class PendingNotice:
+    """One notice about to be sent: what ``record_pending`` takes, for ``record_pending_many``."""
+
+    key: str
+    kind: str
+    order_id: str
+    recipient: str
+    rule_version: str | None = None
+
+
+def _recipient_hash(recipient: str) -> str:
+    # The address itself stays in the raw layer; the ledger keeps a hash to audit by.
+    return hashlib.sha256(recipient.strip().lower().encode()).hexdigest()
+
+
 class NotificationLedger:
     """Reads and writes ``actions.notifications`` on an open warehouse connection."""
 
@@ -62,13 +80,22 @@ class NotificationLedger:
         rule_version: str | None = None,
     ) -> None:
         """``rule_version``: the notification rules that decided to send it."""
-        # The address itself stays in the raw layer; the ledger keeps a hash to audit by.
-        recipient_hash = hashlib.sha256(recipient.strip().lower().encode()).hexdigest()
+        self.record_pending_many([PendingNotice(key, kind, order_id, recipient, rule_version)], at)
+
+    def record_pending_many(self, notices: Sequence[PendingNotice], at: datetime) -> None:
+        """Write pending for every notice of a batch in one statement (all or none), before the
+        batch is sent; a key already in the ledger keeps its row."""
+        if not notices:
+            return
+        rows = ", ".join(["(?, ?, ?, ?, 'pending', ?::timestamp, ?)"] * len(notices))
+        params: list[object] = []
+        for notice in notices:
+            params += [notice.key, notice.kind, notice.order_id, _recipient_hash(notice.recipient), at,
+                       notice.rule_version]
         self._conn.execute(
             "insert into actions.notifications (idempotency_key, kind, order_id, recipient_hash, status,"
-            " attempted_at, rule_version) values (?, ?, ?, ?, 'pending', ?, ?)"
-            " on conflict (idempotency_key) do nothing",
-            [key, kind, order_id, recipient_hash, at, rule_version],
+            f" attempted_at, rule_version) values {rows} on conflict (idempotency_key) do nothing",
+            params,
         )
 
     def rule_version(self, key: str) -> str | None:
@@ -78,8 +105,19 @@ class NotificationLedger:
         return row[0] if row else None
 
     def record_sent(self, key: str, at: datetime, message_id: str) -> None:
+        self.record_sent_many([(key, message_id)], at)
+
+    def record_sent_many(self, sent: Sequence[tuple[str, str]], at: datetime) -> None:
+        """Record ``(key, message_id)`` pairs as sent in one statement (a batch's answer at once)."""
+        if not sent:
+            return
+        rows = ", ".join(["(?, ?, ?::timestamp)"] * len(sent))
+        params: list[object] = []
+        for key, message_id in sent:
+            params += [key, message_id, at]
         self._conn.execute(
-            "update actions.notifications set status = 'sent', completed_at = ?, message_id = ?"
-            " where idempotency_key = ?",
-            [at, message_id, key],
+            "update actions.notifications as n set status = 'sent', completed_at = v.completed_at,"
+            f" message_id = v.message_id from (values {rows}) as v(idempotency_key, message_id, completed_at)"
+            " where n.idempotency_key = v.idempotency_key",
+            params,
         )

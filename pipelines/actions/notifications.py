@@ -6,6 +6,10 @@ kind, every exception), the rules pick. For each notice the rules send: skip it 
 ledger says sent; if the ledger says pending (a pass crashed around the send), look the
 message up in Postmark by its orderloop key and record it instead of sending again;
 otherwise write pending with the rule version, send, record sent.
+
+Sending is batched: up to 500 notices go out in one Postmark request (POST /email/batch). The
+pending rows of a whole batch are written before the request, so a crash between the request and
+the ledger write leaves every message of it pending, and each is looked up before any resend.
 """
 
 from __future__ import annotations
@@ -15,10 +19,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from connectors.postmark import PostmarkClient, PostmarkError
+from connectors.postmark import (
+    MAX_BATCH,
+    OutgoingEmail,
+    PostmarkClient,
+    PostmarkError,
+    PostmarkOutcomeUnknown,
+)
 from orderloop.decision_clock import decision_now
 from orderloop.rule_sets import NotificationRules, notification_rules
-from pipelines.actions.notification_ledger import NotificationLedger, notification_key
+from pipelines.actions.notification_ledger import NotificationLedger, PendingNotice, notification_key
 from pipelines.notifications.rendering import render
 
 
@@ -29,7 +39,6 @@ class NotificationSummary:
     recovered: int = 0
     not_in_rules: int = 0
     failures: list[str] = field(default_factory=list)
-
 
 
 def ledger_kind(row: Mapping[str, Any]) -> str:
@@ -44,19 +53,77 @@ def key_for(row: Mapping[str, Any]) -> str:
     return notification_key(row["kind"], row["order_id"], row.get("exception_id"))
 
 
+@dataclass
+class _Chunk:
+    """Notices waiting to go out in one batch: the rows, their keys and their rendered emails."""
+
+    rows: list[Mapping[str, Any]] = field(default_factory=list)
+    emails: list[OutgoingEmail] = field(default_factory=list)
+    new: list[PendingNotice] = field(default_factory=list)  # not yet in the ledger
+    keys: set[str] = field(default_factory=set)
+
+
+def _send_chunk(
+    chunk: _Chunk,
+    ledger: NotificationLedger,
+    client: PostmarkClient,
+    now: Callable[[], datetime],
+    summary: NotificationSummary,
+    unresolved: set[str],
+) -> None:
+    """Pending for the whole chunk (one statement) before its one batch request, then sent for
+    every accepted message (one statement). A refused message, or a batch refused as a whole,
+    stays pending with a failure line; a batch without a usable answer stays pending too and its
+    keys are ``unresolved``: the next pass looks each up by its key before any resend (a look-up
+    straight away could miss a message Postmark has accepted but not yet indexed)."""
+    ledger.record_pending_many(chunk.new, now())
+    try:
+        results = client.send_batch(chunk.emails)
+    except PostmarkError as error:
+        unknown = isinstance(error, PostmarkOutcomeUnknown)
+        for row, email in zip(chunk.rows, chunk.emails, strict=True):
+            if unknown:
+                unresolved.add(email.key)
+            summary.failures.append(f"{ledger_kind(row)} for {row['order_name']}: {error}")
+        return
+    sent = [(email.key, result.message_id) for email, result in zip(chunk.emails, results, strict=True)
+            if result.message_id is not None]
+    ledger.record_sent_many(sent, now())
+    summary.sent += len(sent)
+    for row, result in zip(chunk.rows, results, strict=True):
+        if not result.accepted:
+            # Left pending: the next pass looks it up before trying again. One bad address
+            # must not hold back everyone else's notices.
+            summary.failures.append(f"{ledger_kind(row)} for {row['order_name']}: {result.error}")
+
+
 def send_notifications(
     queue: Iterable[Mapping[str, Any]],
     ledger: NotificationLedger,
     client: PostmarkClient,
     now: Callable[[], datetime] = decision_now,
     rules: NotificationRules | None = None,
+    batch_size: int = MAX_BATCH,
 ) -> NotificationSummary:
     """Send every due notification the rules send and the ledger has not; safe to call any
-    number of times. ``rules``: the rules to apply (default: those in force now)."""
+    number of times. ``rules``: the rules to apply (default: those in force now). Notices go out
+    in batches of up to ``batch_size`` (Postmark's limit: 500), one request each."""
+    if not 1 <= batch_size <= MAX_BATCH:
+        raise ValueError(f"batch_size must be between 1 and {MAX_BATCH}")
     rules = rules or notification_rules(now())
     summary = NotificationSummary()
+    chunk = _Chunk()
+    unresolved: set[str] = set()  # keys of batches without an answer: looked up next pass only
     for row in queue:
         key = key_for(row)
+        if key in unresolved:
+            continue  # the same notice twice in the queue, its batch's outcome unknown: next pass
+        if key in chunk.keys:
+            # The same notice twice in the queue: send the first before deciding the second.
+            _send_chunk(chunk, ledger, client, now, summary, unresolved)
+            chunk = _Chunk()
+            if key in unresolved:
+                continue
         template = rules.template_for(row["kind"], row.get("exception_reason"))
         status = ledger.status(key)
         if status == "sent":
@@ -73,15 +140,15 @@ def send_notifications(
             summary.not_in_rules += 1
             continue
         if status is None:
-            ledger.record_pending(key, ledger_kind(row), row["order_id"], row["email"], now(), rules.version)
+            kind = ledger_kind(row)
+            chunk.new.append(PendingNotice(key, kind, row["order_id"], row["email"], rules.version))
         subject, text = render(template, dict(row))
-        try:
-            message_id = client.send(row["email"], subject, text, tag=template, key=key)
-        except PostmarkError as error:
-            # Left pending: the next pass looks it up before trying again. One bad address
-            # must not hold back everyone else's notices.
-            summary.failures.append(f"{ledger_kind(row)} for {row['order_name']}: {error}")
-            continue
-        ledger.record_sent(key, now(), message_id)
-        summary.sent += 1
+        chunk.rows.append(row)
+        chunk.keys.add(key)
+        chunk.emails.append(OutgoingEmail(row["email"], subject, text, tag=template, key=key))
+        if len(chunk.emails) >= batch_size:
+            _send_chunk(chunk, ledger, client, now, summary, unresolved)
+            chunk = _Chunk()
+    if chunk.emails:
+        _send_chunk(chunk, ledger, client, now, summary, unresolved)
     return summary

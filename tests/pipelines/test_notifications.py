@@ -4,17 +4,27 @@ notification rules in force at send time decide which notices go out, with which
 
 from __future__ import annotations
 
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
 import requests
 
 from connectors.postmark import PostmarkClient
-from orderloop.sandbox_mode import SANDBOX_POSTMARK_TOKEN
+from orderloop.sandbox_mode import SANDBOX_POSTMARK_TOKEN, SANDBOX_SENDER
 from pipelines.actions.notification_ledger import NotificationLedger, notification_key
 from pipelines.actions.notifications import key_for, send_notifications
 from pipelines.notifications.rendering import render
+from sandbox.faults import FaultConfig
+from sandbox.request_log import requests_seen
+from sandbox.server import SandboxServer, release_stalls
 from sandbox.stats import world_stats
 
 ORDER = {
@@ -172,3 +182,126 @@ def test_the_sent_emails_carry_the_order_reference_tracking_link_and_address_req
     assert "could not deliver your order #1001" in texts["exceptiondelivery_failed"]
     assert tracking_link in texts["exceptiondelivery_failed"]
     assert tracking_link in texts["despatched"] and "#1001" in texts["despatched"]
+
+
+# Batches: up to 500 notices in one POST /email/batch, each still sent exactly once.
+
+BATCH_PATH = "/postmark/email/batch"
+
+
+def _despatch_notices(count: int, start: int = 10_000) -> list[dict]:
+    return [
+        {**ORDER, "kind": "despatched", "order_id": f"gid://shopify/Order/{n}", "order_name": f"#{n}",
+         "email": f"customer{n}@example.org"}
+        for n in range(start, start + count)
+    ]
+
+
+def _batch_requests(world) -> list[dict]:
+    return [r for r in requests_seen(world.sandbox, "postmark") if r["path"] == BATCH_PATH]
+
+
+def _client_at(url: str) -> PostmarkClient:
+    return PostmarkClient(f"{url}/postmark", SANDBOX_POSTMARK_TOKEN, SANDBOX_SENDER, request_timeout=30)
+
+
+def test_a_thousand_and_one_notices_go_out_in_three_requests(world, client, ledger):
+    notices = _despatch_notices(1001)
+    summary = send_notifications(notices, ledger, client)
+    assert (summary.sent, summary.failures) == (1001, [])
+    assert _sent(world)["emails_sent"] == 1001
+    assert len(_batch_requests(world)) == 3 == math.ceil(1001 / 500)
+    assert not [r for r in requests_seen(world.sandbox, "postmark") if r["path"] == "/postmark/email"]
+    assert {ledger.status(key_for(row)) for row in notices} == {"sent"}
+    again = send_notifications(notices, ledger, client)
+    assert (again.sent, again.already_sent) == (0, 1001)
+    assert len(_batch_requests(world)) == 3, "nothing left to send: no request"
+
+
+def test_a_refused_address_in_a_batch_is_reported_and_the_rest_go_out(world, client, ledger):
+    notices = _despatch_notices(4)
+    notices[2] = {**notices[2], "email": "not-an-address"}
+    summary = send_notifications(notices, ledger, client)
+    assert summary.sent == 3 and len(summary.failures) == 1
+    assert summary.failures[0].startswith(f"despatched for {notices[2]['order_name']}: ErrorCode 300")
+    assert len(_batch_requests(world)) == 1
+    assert ledger.status(key_for(notices[2])) == "pending"
+    # The next pass looks the refused one up (not found), tries it again and is refused again.
+    again = send_notifications(notices, ledger, client)
+    assert (again.sent, again.already_sent, len(again.failures)) == (0, 3, 1)
+    assert _sent(world)["emails_sent"] == 3
+
+
+@pytest.mark.parametrize(
+    ("fault", "carried_out"),
+    [("garble_every", True), ("cut_every", True), ("reset_every", False), ("fail_every", False)],
+)
+def test_a_batch_without_an_answer_is_looked_up_not_sent_twice(world, ledger, fault, carried_out):
+    """A batch answered with JSON cut short, cut off mid-answer, dropped before any answer or
+    answered 503: any of it may have gone, so nothing of it is recorded sent or resent on the
+    spot; the next pass looks each message up by its key and sends only what never left."""
+    notices = _despatch_notices(7)
+    faults = FaultConfig(systems=("postmark",), **{fault: 1})
+    with SandboxServer(world.sandbox, faults=faults) as server:
+        lost = send_notifications(notices, ledger, _client_at(server.url))
+    assert (lost.sent, len(lost.failures)) == (0, 7)
+    assert {ledger.status(key_for(row)) for row in notices} == {"pending"}
+    assert len(_batch_requests(world)) == 1, "never sent again on the spot"
+    assert _sent(world)["emails_sent"] == (7 if carried_out else 0)
+
+    with SandboxServer(world.sandbox) as server:
+        resolved = send_notifications(notices, ledger, _client_at(server.url))
+    assert (resolved.recovered, resolved.sent) == ((7, 0) if carried_out else (0, 7))
+    assert _sent(world)["emails_sent"] == 7, "every customer got exactly one email"
+    assert {ledger.status(key_for(row)) for row in notices} == {"sent"}
+
+
+_SEND_AND_DIE = """
+import sys
+from datetime import datetime
+import duckdb
+from connectors.postmark import PostmarkClient
+from pipelines.actions.notification_ledger import NotificationLedger
+from pipelines.actions.notifications import send_notifications
+from tests.pipelines.test_notifications import _despatch_notices
+url, ledger_path = sys.argv[1:3]
+with duckdb.connect(ledger_path) as conn:
+    client = PostmarkClient(url + "/postmark", "pm_sandbox_server_token", "orders@sandbox.example")
+    send_notifications(_despatch_notices(600), NotificationLedger(conn), client,
+                       now=lambda: datetime(2026, 11, 28, 12))
+"""
+
+
+def test_a_worker_killed_after_a_batch_before_its_ledger_write_sends_no_second_email(world, tmp_path):
+    """The sandbox carries out the first batch (500) and holds its answer; the worker is SIGKILLed
+    there, with the batch pending in its ledger. The next pass finds all 500, records them and sends
+    only the 100 that never left."""
+    ledger_path = tmp_path / "crash-ledger.duckdb"
+    faults = FaultConfig(systems=("postmark",), slow_answer_matching=BATCH_PATH, stall_seconds=120)
+    root = Path(__file__).resolve().parents[2]
+    with SandboxServer(world.sandbox, faults=faults) as server:
+        worker = subprocess.Popen(
+            [sys.executable, "-c", _SEND_AND_DIE, server.url, str(ledger_path)],
+            cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, start_new_session=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 120
+        while _sent(world)["emails_sent"] == 0:
+            assert worker.poll() is None, worker.stdout.read().decode() if worker.stdout else ""
+            assert time.monotonic() < deadline, "the worker never sent its first batch"
+            time.sleep(0.05)
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+        release_stalls(server.app)
+    assert _sent(world)["emails_sent"] == 500, "the first batch went out whole; the worker never heard"
+
+    notices = _despatch_notices(600)
+    with duckdb.connect(str(ledger_path)) as conn:
+        ledger = NotificationLedger(conn)
+        assert [ledger.status(key_for(row)) for row in notices[:500]] == ["pending"] * 500
+        assert {ledger.status(key_for(row)) for row in notices[500:]} == {None}
+        with SandboxServer(world.sandbox) as server:
+            summary = send_notifications(notices, ledger, _client_at(server.url), now=lambda: AFTER_V2)
+        assert (summary.recovered, summary.sent, summary.failures) == (500, 100, [])
+        assert {ledger.status(key_for(row)) for row in notices} == {"sent"}
+    assert _sent(world)["emails_sent"] == 600, "no customer got a second email"

@@ -213,3 +213,41 @@ def test_a_page_served_twice_repeats_no_record_in_the_warehouse(world, monkeypat
     assert len(requests_seen(world.sandbox, system=system)) >= 3, "at least one page was served twice"
     total = expected(world_stats(world.sandbox))
     assert _rows(world, system, table, key) == (total, total)
+
+
+def test_a_batch_answered_429_waits_and_each_message_is_sent_once(world):
+    """A 429 on a batch means Postmark took none of it: waited out and sent again whole, once."""
+    from connectors.postmark import OutgoingEmail
+
+    sent_before = world_stats(world.sandbox)["postmark"]["emails_sent"]
+    limited = FaultConfig(systems=("postmark",), rate_limit_per_second=1)
+    with SandboxServer(world.sandbox, faults=limited) as server:
+        client = _postmark(server.url)
+        batches = [
+            client.send_batch([
+                OutgoingEmail(f"d{b}{n}@example.co.uk", "Despatched", "Away", "despatched", f"busy-{b}-{n}")
+                for n in range(3)
+            ])
+            for b in range(2)
+        ]
+        limited_answers = server.fault_counts()["postmark"]["by_kind"].get("rate_limit", 0)
+    assert limited_answers >= 1, "the second batch met the rate limit"
+    assert all(result.accepted for results in batches for result in results)
+    assert world_stats(world.sandbox)["postmark"]["emails_sent"] == sent_before + 6, "each sent once"
+
+
+def test_a_batch_refused_as_a_whole_is_known_unsent_and_one_without_an_answer_is_unknown(world):
+    """A 401 (or 422) means nothing of the batch was taken; a 503 or an answer cut short leaves
+    each message's fate unknown, to be looked up before any resend."""
+    from connectors.postmark import OutgoingEmail, PostmarkClient
+    from connectors.postmark.client import PostmarkError, PostmarkOutcomeUnknown
+
+    batch = [OutgoingEmail("ed@example.co.uk", "Despatched", "On its way", "despatched", "whole-1")]
+    with SandboxServer(world.sandbox) as server:
+        with pytest.raises(PostmarkError) as refused:
+            PostmarkClient(f"{server.url}/postmark", "wrong-token", "shop@sandbox.example").send_batch(batch)
+    assert not isinstance(refused.value, PostmarkOutcomeUnknown) and "401" in str(refused.value)
+    for fault in ("fail_every", "garble_every"):
+        with SandboxServer(world.sandbox, faults=FaultConfig(systems=("postmark",), **{fault: 1})) as server:
+            with pytest.raises(PostmarkOutcomeUnknown):
+                _postmark(server.url).send_batch(batch)
