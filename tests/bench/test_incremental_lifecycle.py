@@ -7,7 +7,8 @@ by orderloop for an old order (its own ledger, which has no load id), and a refu
 cancellation of old orders (a later Shopify load); the world is built in conftest.py. The
 incremental build must then equal ``dbt build --full-refresh`` on every intermediate table
 and mart, bookkeeping columns aside, while rewriting the events of the touched orders only
-and the fct_orders rows of those and the late order, not all of them.
+and the fct_orders rows of those and the late order, and the parcels with new carrier
+events, not all of them.
 """
 
 from __future__ import annotations
@@ -76,6 +77,12 @@ def test_incremental_build_rewrote_only_the_touched_orders(builds: Builds) -> No
         clock_late = conn.execute(
             "select despatched_on_time from marts.fct_orders where order_id = ?", [clock_order],
         ).fetchone()[0]
+        parcels, parcels_rebuilt = conn.execute("""
+            select count(*), count(*) filter (
+                where _built_at = (select max(_built_at) from intermediate.int_parcels_tracked)
+            )
+            from intermediate.int_parcels_tracked
+        """).fetchone()
         orders_rebuilt = {order_id for (order_id,) in conn.execute("""
             select order_id from marts.fct_orders
             where _built_at = (select max(_built_at) from marts.fct_orders)
@@ -92,3 +99,4 @@ def test_incremental_build_rewrote_only_the_touched_orders(builds: Builds) -> No
     assert clock_late is False
     assert rebuilt | {clock_order} <= orders_rebuilt
     assert len(orders_rebuilt) < orders / 2
+    assert 0 < parcels_rebuilt < parcels / 2
