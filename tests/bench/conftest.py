@@ -57,8 +57,9 @@ def _add_cutoff_rules(warehouse: Path) -> None:
 def _late_changes(warehouse: Path) -> tuple[list[str], str]:
     """Changes to old orders after their first build: a later carrier scan for one, a booked
     label for another, a financial status and a cancellation arriving in a later Shopify
-    load. Returns those order ids, and the old undespatched order that the new batch's later
-    data (int_data_as_of) makes late with no change of its own."""
+    load, and routing and calendar changes (_late_reference_changes). Returns the order ids whose source rows
+    changed, and the old undespatched order that the new batch's later data (int_data_as_of)
+    makes late with no change of its own."""
     with duckdb.connect(str(warehouse)) as conn:
         clock_order = conn.execute("""
             select order_id from marts.fct_orders
@@ -119,7 +120,40 @@ def _late_changes(warehouse: Path) -> tuple[list[str], str]:
                 _dlt_load_id = '{LATE_LOAD_ID}'
             where id = '{cancelled}'
         """)
+        _late_reference_changes(conn, exclude=[clock_order, scanned, booked, refunded, cancelled])
     return [scanned, booked, refunded, cancelled], clock_order
+
+
+def _late_reference_changes(conn: duckdb.DuckDBPyConnection, exclude: list[str]) -> None:
+    """Inputs without a load id that change old orders' rows after their first build: the
+    routing ledger allocates one (it first appears now), and a public holiday declared on
+    another's despatch due day moves its deadline (int_orders_despatch_due)."""
+    excluded = ", ".join(f"'{order_id}'" for order_id in exclude)
+    # Two orders due on different days, so the holiday leaves the allocated order's row alone.
+    allocated, due_moved = conn.execute(f"""
+        with candidates as (
+            select orders.order_id, due.due_local_date
+            from marts.fct_orders as orders
+            inner join intermediate.int_orders_despatch_due as due on due.order_id = orders.order_id
+            where orders.status = 'delivered' and orders.order_id not in ({excluded})
+        )
+        select first.order_id, other.order_id
+        from candidates as first, candidates as other
+        where other.due_local_date > first.due_local_date + 7
+        order by first.order_id, other.order_id limit 1
+    """).fetchone()
+    conn.execute("create schema if not exists routing")
+    conn.execute(f"""
+        create table routing.first_allocations as
+        select order_id, placed_at + interval 1 hour as allocated_at, 'leeds' as warehouse_ids
+        from marts.fct_orders where order_id = '{allocated}'
+    """)
+    conn.execute(f"""
+        insert into raw_calendar.public_holidays (region, holiday_date, holiday_name, _dlt_load_id, _dlt_id)
+        select 'GB-ENG', due.due_local_date, 'Declared late', '{LATE_LOAD_ID}', 'declared-late'
+        from intermediate.int_orders_despatch_due as due
+        where due.order_id = '{due_moved}'
+    """)
 
 
 @pytest.fixture(scope="session")
@@ -127,8 +161,9 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     """400 orders built (with cut-off rules, so they have deadlines); then new orders (a second
     dlt batch, whose later data makes an old undespatched order late), a later carrier scan for
     an old parcel (a later load), a label booked for an old order (orderloop's ledger, no load
-    id), and a refund and a cancellation of old orders (a later Shopify load), built
-    incrementally; and a copy of that rebuilt with ``--full-refresh``."""
+    id), a refund and a cancellation of old orders (a later Shopify load) and routing
+    and calendar changes for old orders (no load id their rows follow), built incrementally; and a copy
+    of that rebuilt with ``--full-refresh``."""
     folder = tmp_path_factory.mktemp("incremental")
     world, incremental = folder / "world", folder / "incremental" / "warehouse.duckdb"
     write_world(world, HISTORY_ORDERS)

@@ -6,10 +6,9 @@
     manual touch is an event a person caused.
     Incremental by order (delete+insert on order_id): a build recomputes the orders
     - whose milestones int_orders_milestoned rewrote since this table's last build (its
-      `_built_at` is later), which covers every change to the order's source rows (channel
-      fields such as financial_status and cancellations, events, parcels, bookings' events)
-      and so to dq_order_timestamp_conflicts, which is computed from them;
-    - new here;
+      `_built_at` is later), which covers new orders and every change to the order's source
+      rows (channel fields such as financial_status and cancellations, events, parcels,
+      bookings' events);
     - whose despatch or delivery deadline lies between the "now" their row was computed at
       (`_as_of_at`) and the new one, whose on-time flags the clock alone may have changed;
     - whose other inputs, which have no load id, now differ from what the row holds: the
@@ -69,25 +68,19 @@ exception_counts as (
 ),
 {%- if incremental %}
 
-built as (
-    select * from {{ this }}
-),
-
 touched as (
-    -- Milestones rewritten since this table's last build.
+    -- Milestones rewritten since this table's last build: every change to the order's
+    -- source rows, and new orders (int_orders_milestoned writes an order the build it first
+    -- sees it, and a build of this table takes every row written after its previous one).
     select order_id from {{ ref('int_orders_milestoned') }}
     where _built_at > (
-        select coalesce(max(_built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from built
+        select coalesce(max(_built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }}
     )
-    union
-    -- Orders new here.
-    select milestoned.order_id from {{ ref('int_orders_milestoned') }} as milestoned
-    where not exists (select 1 from built where built.order_id = milestoned.order_id)
     union
     -- The clock: "now" > deadline flips between the row's "now" and the new one when the
     -- deadline lies in [earlier, later).
     select built.order_id
-    from built
+    from {{ this }} as built
     cross join as_of
     where built._as_of_at is distinct from as_of.as_of_at
         and (
@@ -99,9 +92,16 @@ touched as (
                 and built.delivery_promised_by < greatest(built._as_of_at, as_of.as_of_at))
         )
     union
-    -- The label bookings ledger: the fields the row takes from it, computed again.
+    -- The label bookings ledger: the fields the row takes from it, computed again for the
+    -- orders in the ledger now or when the row was built (the ledger's status is never
+    -- null, so a row without one had no booking).
     select built.order_id
-    from built
+    from (
+        select order_id from latest_booking
+        union
+        select order_id from {{ this }} where label_booking_status is not null
+    ) as ledger_orders
+    inner join {{ this }} as built on built.order_id = ledger_orders.order_id
     inner join {{ ref('int_orders_milestoned') }} as milestones on milestones.order_id = built.order_id
     left join latest_booking on latest_booking.order_id = built.order_id
     where built.label_booking_status is distinct from latest_booking.booking_status
@@ -111,10 +111,11 @@ touched as (
             milestones.carrier, case when latest_booking.booking_status = 'booked' then 'Royal Mail' end
         )
     union
-    -- Despatch due dates (routing, warehouses, services, cut-off rules, calendar).
+    -- Despatch due dates (routing, warehouses, services, cut-off rules, calendar); a row
+    -- has a warehouse exactly when it had a due date.
     select coalesce(due.order_id, built.order_id)
     from due
-    full outer join (select * from built where warehouse_id is not null) as built
+    full outer join (select * from {{ this }} where warehouse_id is not null) as built
         on built.order_id = due.order_id
     where built.order_id is null
         or due.order_id is null
@@ -127,27 +128,27 @@ touched as (
     -- Exception counts.
     select coalesce(exception_counts.order_id, built.order_id)
     from exception_counts
-    full outer join (select * from built where exception_count > 0) as built
+    full outer join (select order_id, exception_count from {{ this }} where exception_count > 0) as built
         on built.order_id = exception_counts.order_id
     where built.exception_count is distinct from exception_counts.exception_count
     union
     -- Timestamp conflicts.
     select coalesce(conflicts.order_id, built.order_id)
     from conflicts
-    full outer join (select * from built where has_timestamp_conflict) as built
+    full outer join (select order_id from {{ this }} where has_timestamp_conflict) as built
         on built.order_id = conflicts.order_id
     where built.order_id is null or conflicts.order_id is null
     union
     -- Routing: first allocations and backorders.
     select coalesce(allocations.order_id, built.order_id)
     from allocations
-    full outer join (select * from built where allocated_at is not null) as built
+    full outer join (select order_id, allocated_at from {{ this }} where allocated_at is not null) as built
         on built.order_id = allocations.order_id
     where built.allocated_at is distinct from allocations.allocated_at
     union
     select coalesce(backordered.order_id, built.order_id)
     from backordered
-    full outer join (select * from built where is_backordered) as built
+    full outer join (select order_id from {{ this }} where is_backordered) as built
         on built.order_id = backordered.order_id
     where built.order_id is null or backordered.order_id is null
 ),
