@@ -1,11 +1,14 @@
 """An incremental dbt build gives the warehouse a full rebuild would, and rebuilds only what changed.
 
-On a bench world of 400 orders built once, three kinds of change arrive: new orders and their
-events (a second dlt batch), a carrier scan for an old order's parcel (a later load), and a
-label booked by orderloop for an old order (its own ledger, which has no load id); the
-world is built in conftest.py. The incremental build must then equal ``dbt build
---full-refresh`` on every intermediate table and mart, bookkeeping columns aside, while
-rewriting the events of the touched orders only.
+On a bench world of 400 orders built once, these changes arrive: new orders and their
+events (a second dlt batch, whose later data moves "now" past an old undespatched order's
+despatch deadline), a carrier scan for an old order's parcel (a later load), a label booked
+by orderloop for an old order (its own ledger, which has no load id), and a refund and a
+cancellation of old orders (a later Shopify load); the world is built in conftest.py. The
+incremental build must then equal ``dbt build --full-refresh`` on every intermediate table
+and mart, bookkeeping columns aside, while rewriting the events of the touched orders only
+and the fct_orders rows of those and the late order, and the parcels with new carrier
+events, not all of them.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import duckdb
 
 from tests.bench.conftest import HISTORY_ORDERS, NEW_SHARE, Builds
 
-BOOKKEEPING = ("_built_at", "_loaded_through")
+BOOKKEEPING = ("_built_at", "_loaded_through", "_as_of_at")
 
 
 def test_incremental_build_equals_a_full_rebuild(builds: Builds) -> None:
@@ -51,7 +54,7 @@ def test_incremental_build_equals_a_full_rebuild(builds: Builds) -> None:
 
 
 def test_incremental_build_rewrote_only_the_touched_orders(builds: Builds) -> None:
-    incremental, touched_old = builds.incremental, builds.touched_old
+    incremental, touched_old, clock_order = builds.incremental, builds.touched_old, builds.clock_order
     with duckdb.connect(str(incremental), read_only=True) as conn:
         rebuilt = {order_id for (order_id,) in conn.execute("""
             select distinct order_id from intermediate.int_order_events_unioned
@@ -65,9 +68,35 @@ def test_incremental_build_rewrote_only_the_touched_orders(builds: Builds) -> No
         label_booked = conn.execute(
             "select label_booked_at is not null from marts.fct_orders where order_id = ?", [touched_old[1]],
         ).fetchone()[0]
+        refunded, cancelled = conn.execute("""
+            select
+                max(case when order_id = ? then financial_status end),
+                max(case when order_id = ? then status end)
+            from marts.fct_orders
+        """, touched_old[2:4]).fetchone()
+        clock_late = conn.execute(
+            "select despatched_on_time from marts.fct_orders where order_id = ?", [clock_order],
+        ).fetchone()[0]
+        parcels, parcels_rebuilt = conn.execute("""
+            select count(*), count(*) filter (
+                where _built_at = (select max(_built_at) from intermediate.int_parcels_tracked)
+            )
+            from intermediate.int_parcels_tracked
+        """).fetchone()
+        orders_rebuilt = {order_id for (order_id,) in conn.execute("""
+            select order_id from marts.fct_orders
+            where _built_at = (select max(_built_at) from marts.fct_orders)
+        """).fetchall()}
     new_orders = int(HISTORY_ORDERS * NEW_SHARE)
     assert orders == HISTORY_ORDERS + new_orders
     assert set(touched_old) <= rebuilt
     assert len(rebuilt) == new_orders + len(touched_old)
     assert late_scans > 0
     assert label_booked
+    assert (refunded, cancelled) == ("REFUNDED", "cancelled")
+    # The clock alone made it late: its events were not rewritten, its fct_orders row was.
+    assert clock_order not in rebuilt
+    assert clock_late is False
+    assert rebuilt | {clock_order} <= orders_rebuilt
+    assert len(orders_rebuilt) < orders / 2
+    assert 0 < parcels_rebuilt < parcels / 2

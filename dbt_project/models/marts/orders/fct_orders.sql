@@ -3,21 +3,37 @@
     Definitions (docs/warehouse.md): the SLA clock starts at payment authorisation, or at
     placement when paid at checkout; despatch is due at the warehouse's collection on the
     first working day whose cut-off is not yet past, plus the service's extra days; a
-    manual touch is an event a person caused. -#}
-with orders as (
-    select * from {{ ref('int_orders_unioned') }}
-),
+    manual touch is an event a person caused.
+    Incremental by order (delete+insert on order_id): a build recomputes the orders
+    - whose milestones int_orders_milestoned rewrote since this table's last build (its
+      `_built_at` is later), which covers new orders and every change to the order's source
+      rows (channel fields such as financial_status and cancellations, events, parcels,
+      bookings' events);
+    - whose despatch or delivery deadline lies between the "now" their row was computed at
+      (`_as_of_at`) and the new one, whose on-time flags the clock alone may have changed;
+    - whose other inputs, which have no load id, now differ from what the row holds: the
+      label bookings ledger, int_orders_despatch_due (routing, warehouses, services, cut-off
+      rules, calendar), exception counts, timestamp conflicts, routing allocations and
+      backorders. These are compared whole, so they cost a scan each build.
+    `--full-refresh` rebuilds every order the same way. Not detected, as for the lifecycle
+    models: an edited order_statuses seed (status ranks) or an edited model. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns'
+) }}
 
-milestones as (
-    select * from {{ ref('int_orders_milestoned') }}
+{#- A table built before this model was incremental has no bookkeeping columns: its first
+    incremental build recomputes every order (and adds the columns). -#}
+{%- set incremental = is_incremental()
+    and '_as_of_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+with as_of as (
+    select as_of_at from {{ ref('int_data_as_of') }}
 ),
 
 due as (
     select * from {{ ref('int_orders_despatch_due') }}
-),
-
-statuses as (
-    select status, lifecycle_rank from {{ ref('order_statuses') }}
 ),
 
 conflicts as (
@@ -37,10 +53,6 @@ latest_booking as (
     where attempt_rank = 1
 ),
 
-as_of as (
-    select as_of_at from {{ ref('int_data_as_of') }}
-),
-
 allocations as (
     select order_id, allocated_at from {{ ref('stg_routing__first_allocations') }}
 ),
@@ -53,6 +65,111 @@ exception_counts as (
     select order_id, count(*) as exception_count
     from {{ ref('int_order_exceptions') }}
     group by order_id
+),
+{%- if incremental %}
+
+touched as (
+    -- Milestones rewritten since this table's last build: every change to the order's
+    -- source rows, and new orders (int_orders_milestoned writes an order the build it first
+    -- sees it, and a build of this table takes every row written after its previous one).
+    select order_id from {{ ref('int_orders_milestoned') }}
+    where _built_at > (
+        select coalesce(max(_built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }}
+    )
+    union
+    -- The clock: "now" > deadline flips between the row's "now" and the new one when the
+    -- deadline lies in [earlier, later).
+    select built.order_id
+    from {{ this }} as built
+    cross join as_of
+    where built._as_of_at is distinct from as_of.as_of_at
+        and (
+            built._as_of_at is null
+            or as_of.as_of_at is null
+            or (built.despatch_due_at >= least(built._as_of_at, as_of.as_of_at)
+                and built.despatch_due_at < greatest(built._as_of_at, as_of.as_of_at))
+            or (built.delivery_promised_by >= least(built._as_of_at, as_of.as_of_at)
+                and built.delivery_promised_by < greatest(built._as_of_at, as_of.as_of_at))
+        )
+    union
+    -- The label bookings ledger: the fields the row takes from it, computed again for the
+    -- orders in the ledger now or when the row was built (the ledger's status is never
+    -- null, so a row without one had no booking).
+    select built.order_id
+    from (
+        select order_id from latest_booking
+        union
+        select order_id from {{ this }} where label_booking_status is not null
+    ) as ledger_orders
+    inner join {{ this }} as built on built.order_id = ledger_orders.order_id
+    inner join {{ ref('int_orders_milestoned') }} as milestones on milestones.order_id = built.order_id
+    left join latest_booking on latest_booking.order_id = built.order_id
+    where built.label_booking_status is distinct from latest_booking.booking_status
+        or built.label_failure_reason is distinct from latest_booking.failure_reason
+        or built.tracking_number is distinct from coalesce(milestones.tracking_number, latest_booking.tracking_number)
+        or built.carrier is distinct from coalesce(
+            milestones.carrier, case when latest_booking.booking_status = 'booked' then 'Royal Mail' end
+        )
+    union
+    -- Despatch due dates (routing, warehouses, services, cut-off rules, calendar); a row
+    -- has a warehouse exactly when it had a due date.
+    select coalesce(due.order_id, built.order_id)
+    from due
+    full outer join (select * from {{ this }} where warehouse_id is not null) as built
+        on built.order_id = due.order_id
+    where built.order_id is null
+        or due.order_id is null
+        or built.warehouse_id is distinct from due.warehouse_id
+        or built.service_code is distinct from due.service_code
+        or built.sla_started_at is distinct from due.sla_started_at
+        or built.despatch_due_at is distinct from due.despatch_due_at
+        or built.delivery_promised_by is distinct from due.delivery_promised_by
+    union
+    -- Exception counts.
+    select coalesce(exception_counts.order_id, built.order_id)
+    from exception_counts
+    full outer join (select order_id, exception_count from {{ this }} where exception_count > 0) as built
+        on built.order_id = exception_counts.order_id
+    where built.exception_count is distinct from exception_counts.exception_count
+    union
+    -- Timestamp conflicts.
+    select coalesce(conflicts.order_id, built.order_id)
+    from conflicts
+    full outer join (select order_id from {{ this }} where has_timestamp_conflict) as built
+        on built.order_id = conflicts.order_id
+    where built.order_id is null or conflicts.order_id is null
+    union
+    -- Routing: first allocations and backorders.
+    select coalesce(allocations.order_id, built.order_id)
+    from allocations
+    full outer join (select order_id, allocated_at from {{ this }} where allocated_at is not null) as built
+        on built.order_id = allocations.order_id
+    where built.allocated_at is distinct from allocations.allocated_at
+    union
+    select coalesce(backordered.order_id, built.order_id)
+    from backordered
+    full outer join (select order_id from {{ this }} where is_backordered) as built
+        on built.order_id = backordered.order_id
+    where built.order_id is null or backordered.order_id is null
+),
+{%- endif %}
+
+orders as (
+    select * from {{ ref('int_orders_unioned') }}
+    {%- if incremental %}
+    where order_id in (select order_id from touched)
+    {%- endif %}
+),
+
+milestones as (
+    select * from {{ ref('int_orders_milestoned') }}
+    {%- if incremental %}
+    where order_id in (select order_id from touched)
+    {%- endif %}
+),
+
+statuses as (
+    select status, lifecycle_rank from {{ ref('order_statuses') }}
 ),
 
 joined as (
@@ -167,5 +284,7 @@ select
     is_split_shipment,
     is_backordered,
     has_timestamp_conflict,
-    rule_version
+    rule_version,
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }}) as _built_at,
+    as_of_at as _as_of_at
 from joined
