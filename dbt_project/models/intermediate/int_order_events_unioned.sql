@@ -190,11 +190,19 @@ shopify_despatches as (
     from {{ ref('stg_shopify__fulfillments') }} as fulfillments
     left join (
         -- One row per parcel, so each fulfilment stays one event (a parcel booked twice
-        -- takes its first rule version).
-        select order_id, tracking_number, min(rule_version) as rule_version
-        from bookings
-        where booking_status = 'booked'
-        group by order_id, tracking_number
+        -- takes the rule version of its first booking).
+        select order_id, tracking_number, rule_version from (
+            select
+                order_id,
+                tracking_number,
+                rule_version,
+                row_number() over (
+                    partition by order_id, tracking_number order by booked_at, idempotency_key
+                ) as booking_number
+            from bookings
+            where booking_status = 'booked'
+        ) as numbered
+        where booking_number = 1
     ) as booked
         on booked.order_id = fulfillments.order_id
         and booked.tracking_number = fulfillments.tracking_number

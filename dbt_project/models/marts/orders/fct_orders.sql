@@ -16,7 +16,8 @@
       rules, calendar), exception counts, timestamp conflicts, routing allocations and
       backorders. These are compared whole, so they cost a scan each build.
     `--full-refresh` rebuilds every order the same way. Not detected, as for the lifecycle
-    models: an edited order_statuses seed (status ranks) or an edited model. -#}
+    models: an edited order_statuses seed (status ranks) or an edited model, and an order gone
+    from its source (its row stays until the nightly `--full-refresh`, as its events do). -#}
 {{ config(
     materialized='incremental',
     unique_key='order_id',

@@ -1,0 +1,76 @@
+"""Data tests of the incremental models check the newest build's rows, and still catch what
+matters (macros/get_where_subquery.sql).
+
+On the incremental bench warehouse (conftest.py: 5% of the orders rewritten by the newest
+build) the uniqueness test of ``fct_order_events.event_id`` reads only the newest build's
+keys, yet fails on a duplicate among the new rows and on a new key that an old row of another
+order also holds; on the full rebuild (one build wrote every row) it reads the whole table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from orderloop.paths import DBT_PROJECT_DIR
+from tests.bench.conftest import Builds
+
+UNIQUE_EVENT_ID = "test.orderloop.unique_fct_order_events_event_id"
+
+
+def _dbt_test(warehouse: Path, target: Path) -> tuple[dict[str, str], str]:
+    """``dbt test`` of fct_order_events on ``warehouse``: each test's status, and the SQL the
+    event id's uniqueness test ran."""
+    env = {**os.environ, "ORDERLOOP_WAREHOUSE": warehouse.name, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "test", "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target), "--log-path", str(target),
+         "--select", "fct_order_events", "--exclude-resource-type", "unit_test", "--quiet"],
+        cwd=warehouse.parent, env=env, check=False, capture_output=True,
+    )
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    statuses = {result["unique_id"].rsplit(".", 1)[0]: result["status"] for result in results}
+    compiled = next(
+        result["compiled_code"] for result in results if result["unique_id"].startswith(UNIQUE_EVENT_ID)
+    )
+    return statuses, compiled
+
+
+def _copy(warehouse: Path, folder: Path) -> Path:
+    shutil.copytree(warehouse.parent, folder, ignore=shutil.ignore_patterns("dbt_target", "dlt"))
+    return folder / warehouse.name
+
+
+def test_an_incremental_build_tests_its_own_rows_against_every_row(builds: Builds, tmp_path: Path) -> None:
+    clean = _copy(builds.incremental, tmp_path / "clean")
+    statuses, compiled = _dbt_test(clean, tmp_path / "clean_target")
+    assert statuses and set(statuses.values()) == {"pass"}, statuses
+    assert "_built_at = (select max(_built_at)" in compiled  # the newest build's keys only
+
+    # A duplicate written by the newest build, and an old row (another order, an older stamp)
+    # holding a key the newest build wrote: each must fail the test.
+    cases = (("new_duplicate", "_built_at"), ("old_row_with_a_new_key", "_built_at - interval 1 day"))
+    for case, stamp in cases:
+        warehouse = _copy(builds.incremental, tmp_path / case)
+        with duckdb.connect(str(warehouse)) as conn:
+            conn.execute(f"""
+                insert into marts.fct_order_events
+                select * replace (order_id || '-copy' as order_id, {stamp} as _built_at)
+                from marts.fct_order_events
+                where _built_at = (select max(_built_at) from marts.fct_order_events)
+                limit 1
+            """)
+        statuses, _ = _dbt_test(warehouse, tmp_path / f"{case}_target")
+        assert statuses[UNIQUE_EVENT_ID] == "fail", (case, statuses)
+
+
+def test_a_full_build_tests_every_row(builds: Builds, tmp_path: Path) -> None:
+    statuses, compiled = _dbt_test(_copy(builds.full, tmp_path / "full"), tmp_path / "full_target")
+    assert set(statuses.values()) == {"pass"}, statuses
+    assert "_built_at" not in compiled
