@@ -23,3 +23,18 @@
         from {{ relation }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The newest dlt load id an incremental table has read (its `_loaded_through`), as a SQL
+    literal. A filter `dlt_load_id > <literal>` reaches each source table's scan and skips the
+    old loads' row groups; the same comparison with a subquery is applied only after
+    int_order_source_loads' joins, which at 1M orders joined every carrier event to its
+    parcel on every build, new loads or not (about 0.5 s). -#}
+{% macro loaded_through_literal(relation) -%}
+    {%- set value = '' -%}
+    {%- if execute -%}
+        {%- set value = run_query(
+            "select coalesce(max(_loaded_through), '') from " ~ relation
+        ).columns[0].values()[0] -%}
+    {%- endif -%}
+    '{{ value | replace("'", "''") }}'
+{%- endmacro %}

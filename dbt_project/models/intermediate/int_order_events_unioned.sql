@@ -30,7 +30,7 @@ with source_loads as (
     select order_id, dlt_load_id from {{ ref('int_order_source_loads') }}
     {%- if incremental %}
     where dlt_load_id is null
-        or dlt_load_id > (select coalesce(max(_loaded_through), '') from {{ this }})
+        or dlt_load_id > {{ loaded_through_literal(this) }}
     {%- endif %}
 ),
 {%- if incremental %}

@@ -26,7 +26,7 @@ touched as (
     -- A null load id (a table written without dlt) counts as new on every build.
     select distinct order_key as tracking_number from loads
     where dlt_load_id is null
-        or dlt_load_id > (select coalesce(max(_loaded_through), '') from {{ this }})
+        or dlt_load_id > {{ loaded_through_literal(this) }}
 ),
 {%- endif %}
 
