@@ -26,6 +26,12 @@ RATE_LIMITED_SENDS = 4
 MAX_RETRY_AFTER_SECONDS = 10.0
 # Postmark's limit of messages per POST /email/batch.
 MAX_BATCH = 500
+# Answers to a whole batch that mean Postmark took none of it. Any other non-2xx (a 408 or 499 from
+# a proxy, a 5xx) may have come after Postmark acted, so the batch's outcome is unknown.
+NOT_SENT_STATUSES = frozenset({400, 401, 403, 404, 413, 422, 429})
+# Per-message ErrorCodes the same message would get again on every resend (406: inactive recipient,
+# 300: invalid email request): recorded as refused for good instead of being retried every pass.
+PERMANENT_ERROR_CODES = frozenset({300, 406})
 
 
 class PostmarkError(APIRefused):
@@ -55,10 +61,16 @@ class BatchResult:
 
     message_id: str | None
     error: str | None = None
+    error_code: int | None = None
 
     @property
     def accepted(self) -> bool:
         return self.message_id is not None
+
+    @property
+    def refused_for_good(self) -> bool:
+        """Refused with an ErrorCode a resend would meet again: not worth a look-up or a retry."""
+        return self.message_id is None and self.error_code in PERMANENT_ERROR_CODES
 
 
 def _describe(body: Any) -> str | None:
@@ -147,9 +159,10 @@ class PostmarkClient:
         """Send up to 500 messages with one POST /email/batch; one result per message, in order.
 
         Never sent again here except after a 429 (Postmark did nothing). A request-level refusal
-        (401, 422, a 429 past the retries) raises PostmarkError: nothing was sent. No usable
-        answer (dropped, a 5xx, JSON cut short) raises PostmarkOutcomeUnknown: each message may
-        or may not have gone, and the caller must look each up by its key before any resend."""
+        (``NOT_SENT_STATUSES``: 401, 422, a 429 past the retries, ...) raises PostmarkError: nothing
+        was sent. No usable answer (dropped, any other non-2xx such as a 5xx or a proxy's 408, an
+        empty or non-JSON body, JSON cut short) raises PostmarkOutcomeUnknown: each message may or
+        may not have gone, and the caller must look each up by its key before any resend."""
         if len(emails) > MAX_BATCH:
             raise ValueError(f"a Postmark batch holds at most {MAX_BATCH} messages, not {len(emails)}")
         if not emails:
@@ -159,13 +172,24 @@ class PostmarkClient:
             response = self._post(url, [self._body(email) for email in emails])
         except PostmarkError as error:
             status = error.response.status_code if error.response is not None else None
-            if status is not None and status < 500:
+            if status in NOT_SENT_STATUSES:
                 raise  # refused as a whole: nothing of it was accepted
             raise PostmarkOutcomeUnknown(f"{error}; each message is looked up before any resend") from error
+        if not 200 <= response.status_code < 300:
+            raise PostmarkOutcomeUnknown(
+                f"Postmark API answered POST {url} with HTTP {response.status_code};"
+                " each message is looked up before any resend"
+            )
         if is_broken_json(response):
             broken = broken_json_message("Postmark", "POST", url, response, retried=False)
             raise PostmarkOutcomeUnknown(broken)
-        answers = response.json()
+        try:
+            answers = response.json()
+        except ValueError as error:  # requests' JSONDecodeError: an empty or non-JSON body
+            raise PostmarkOutcomeUnknown(
+                f"Postmark API answered POST {url} with HTTP {response.status_code} and a body that is"
+                f" not JSON ({len(response.content)} bytes); each message is looked up before any resend"
+            ) from error
         if not isinstance(answers, list) or len(answers) != len(emails):
             raise PostmarkOutcomeUnknown(
                 f"Postmark API answered POST {url} with {type(answers).__name__} of"
@@ -177,7 +201,7 @@ class PostmarkClient:
             if code == 0 and answer.get("MessageID"):
                 results.append(BatchResult(str(answer["MessageID"])))
             elif isinstance(code, int) and code != 0:
-                results.append(BatchResult(None, f"ErrorCode {code}: {answer.get('Message')}"))
+                results.append(BatchResult(None, f"ErrorCode {code}: {answer.get('Message')}", code))
             else:
                 raise PostmarkOutcomeUnknown(f"Postmark API answered POST {url} with a result it does"
                                              f" not document: {str(answer)[:200]}")

@@ -1,10 +1,11 @@
 """The notification ledger: one row per customer notification, keyed by (kind, order) and,
 for exception notices, the exception occurrence.
 
-``pending`` is written before Postmark is called and ``sent`` after. Postmark has no
-idempotency key, so a ``pending`` row found on a later pass means a crash may have come
-after the send: the action searches Postmark by the key it put in the message's metadata
-before sending again.
+``pending`` is written before Postmark is called (``attempted_at`` set on every attempt) and
+``sent`` after. Postmark has no idempotency key, so a ``pending`` row found on a later pass means a
+crash may have come after the send: once its last attempt is old enough for Postmark to have indexed
+it, the action searches Postmark by the key it put in the message's metadata before sending again.
+``refused`` (with Postmark's ``error``) is final: a message Postmark would refuse on every resend.
 
 DuckDB-specific: written with the duckdb driver; the SQL is also valid Postgres.
 """
@@ -29,8 +30,10 @@ create table if not exists actions.notifications (
     attempted_at timestamp not null,
     completed_at timestamp,
     message_id varchar,
-    rule_version varchar
+    rule_version varchar,
+    error varchar
 );
+alter table actions.notifications add column if not exists error varchar;
 """
 
 
@@ -70,6 +73,13 @@ class NotificationLedger:
         ).fetchone()
         return row[0] if row else None
 
+    def attempted_at(self, key: str) -> datetime | None:
+        """When the notice was last handed to Postmark (None: never)."""
+        row = self._conn.execute(
+            "select attempted_at from actions.notifications where idempotency_key = ?", [key]
+        ).fetchone()
+        return row[0] if row else None
+
     def record_pending(
         self,
         key: str,
@@ -84,7 +94,8 @@ class NotificationLedger:
 
     def record_pending_many(self, notices: Sequence[PendingNotice], at: datetime) -> None:
         """Write pending for every notice of a batch in one statement (all or none), before the
-        batch is sent; a key already in the ledger keeps its row."""
+        batch is sent. A key already pending keeps its row but gets ``at`` as its last attempt, so a
+        resend is not looked up before Postmark has had time to index it; any other row is kept."""
         if not notices:
             return
         rows = ", ".join(["(?, ?, ?, ?, 'pending', ?::timestamp, ?)"] * len(notices))
@@ -94,7 +105,8 @@ class NotificationLedger:
                        notice.rule_version]
         self._conn.execute(
             "insert into actions.notifications (idempotency_key, kind, order_id, recipient_hash, status,"
-            f" attempted_at, rule_version) values {rows} on conflict (idempotency_key) do nothing",
+            f" attempted_at, rule_version) values {rows} on conflict (idempotency_key) do update"
+            " set attempted_at = excluded.attempted_at where notifications.status = 'pending'",
             params,
         )
 
@@ -119,5 +131,21 @@ class NotificationLedger:
             "update actions.notifications as n set status = 'sent', completed_at = v.completed_at,"
             f" message_id = v.message_id from (values {rows}) as v(idempotency_key, message_id, completed_at)"
             " where n.idempotency_key = v.idempotency_key",
+            params,
+        )
+
+    def record_refused_many(self, refused: Sequence[tuple[str, str]], at: datetime) -> None:
+        """Record ``(key, error)`` pairs as refused for good in one statement: Postmark would refuse
+        the same message on every resend, so later passes skip it instead of searching and resending."""
+        if not refused:
+            return
+        rows = ", ".join(["(?, ?, ?::timestamp)"] * len(refused))
+        params: list[object] = []
+        for key, error in refused:
+            params += [key, error, at]
+        self._conn.execute(
+            "update actions.notifications as n set status = 'refused', completed_at = v.completed_at,"
+            f" error = v.error from (values {rows}) as v(idempotency_key, error, completed_at)"
+            " where n.idempotency_key = v.idempotency_key and n.status = 'pending'",
             params,
         )

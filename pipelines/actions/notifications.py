@@ -3,8 +3,11 @@
 The notification rules in force at send time (rules/notifications.yaml) decide which
 queued notices go out and with which template: the queue lists every candidate (every
 kind, every exception), the rules pick. For each notice the rules send: skip it if the
-ledger says sent; if the ledger says pending (a pass crashed around the send), look the
-message up in Postmark by its orderloop key and record it instead of sending again;
+ledger says sent (or refused: Postmark refuses that message for good); if the ledger says
+pending (a pass crashed around the send, or its answer was lost), leave it alone while its
+last attempt is younger than ``LOOKUP_GRACE`` (Postmark may not have indexed an accepted
+message yet, and a search that misses it would send the customer a second email), then look
+the message up in Postmark by its orderloop key and record it instead of sending again;
 otherwise write pending with the rule version, send, record sent.
 
 Sending is batched: up to 500 notices go out in one Postmark request (POST /email/batch). The
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.postmark import (
@@ -31,13 +34,25 @@ from orderloop.rule_sets import NotificationRules, notification_rules
 from pipelines.actions.notification_ledger import NotificationLedger, PendingNotice, notification_key
 from pipelines.notifications.rendering import render
 
+# How long a pending notice is left alone after its last attempt before it is looked up (and, if
+# not found, sent again). Postmark's search can lag behind its accepted messages: a look-up too soon
+# says "not found" for a message that went, and the resend is a duplicate (up to a whole batch).
+LOOKUP_GRACE = timedelta(minutes=15)
+
 
 @dataclass
 class NotificationSummary:
+    """What one pass did. ``waiting``: pending notices attempted too recently to look up yet;
+    ``refused``: refused for good in this pass (each also a failure line, reported this once);
+    ``refused_before``: refused for good in an earlier pass, skipped."""
+
     sent: int = 0
     already_sent: int = 0
     recovered: int = 0
     not_in_rules: int = 0
+    waiting: int = 0
+    refused: int = 0
+    refused_before: int = 0
     failures: list[str] = field(default_factory=list)
 
 
@@ -59,7 +74,8 @@ class _Chunk:
 
     rows: list[Mapping[str, Any]] = field(default_factory=list)
     emails: list[OutgoingEmail] = field(default_factory=list)
-    new: list[PendingNotice] = field(default_factory=list)  # not yet in the ledger
+    # Written pending before the request: new rows, and pending ones getting a new attempt time.
+    pending: list[PendingNotice] = field(default_factory=list)
     keys: set[str] = field(default_factory=set)
 
 
@@ -71,12 +87,14 @@ def _send_chunk(
     summary: NotificationSummary,
     unresolved: set[str],
 ) -> None:
-    """Pending for the whole chunk (one statement) before its one batch request, then sent for
-    every accepted message (one statement). A refused message, or a batch refused as a whole,
-    stays pending with a failure line; a batch without a usable answer stays pending too and its
-    keys are ``unresolved``: the next pass looks each up by its key before any resend (a look-up
-    straight away could miss a message Postmark has accepted but not yet indexed)."""
-    ledger.record_pending_many(chunk.new, now())
+    """Pending for the whole chunk (one statement, stamping this attempt's time) before its one
+    batch request, then sent for every accepted message (one statement). A message refused for good
+    (``BatchResult.refused_for_good``) is recorded refused; another refused message, or a batch
+    refused as a whole, stays pending with a failure line; a batch without a usable answer stays
+    pending too and its keys are ``unresolved``: a pass after ``LOOKUP_GRACE`` looks each up by its
+    key before any resend (a look-up sooner could miss a message Postmark has accepted but not yet
+    indexed)."""
+    ledger.record_pending_many(chunk.pending, now())
     try:
         results = client.send_batch(chunk.emails)
     except PostmarkError as error:
@@ -90,10 +108,14 @@ def _send_chunk(
             if result.message_id is not None]
     ledger.record_sent_many(sent, now())
     summary.sent += len(sent)
+    refused = [(email.key, str(result.error)) for email, result in zip(chunk.emails, results, strict=True)
+               if result.refused_for_good]
+    ledger.record_refused_many(refused, now())
+    summary.refused += len(refused)
     for row, result in zip(chunk.rows, results, strict=True):
         if not result.accepted:
-            # Left pending: the next pass looks it up before trying again. One bad address
-            # must not hold back everyone else's notices.
+            # Refused for good, or left pending for a later pass to look up and try again. One bad
+            # address must not hold back everyone else's notices.
             summary.failures.append(f"{ledger_kind(row)} for {row['order_name']}: {result.error}")
 
 
@@ -107,10 +129,12 @@ def send_notifications(
 ) -> NotificationSummary:
     """Send every due notification the rules send and the ledger has not; safe to call any
     number of times. ``rules``: the rules to apply (default: those in force now). Notices go out
-    in batches of up to ``batch_size`` (Postmark's limit: 500), one request each."""
+    in batches of up to ``batch_size`` (Postmark's limit: 500), one request each. A pending notice
+    whose last attempt (by ``now``) is younger than ``LOOKUP_GRACE`` is neither looked up nor sent."""
     if not 1 <= batch_size <= MAX_BATCH:
         raise ValueError(f"batch_size must be between 1 and {MAX_BATCH}")
-    rules = rules or notification_rules(now())
+    started = now()
+    rules = rules or notification_rules(started)
     summary = NotificationSummary()
     chunk = _Chunk()
     unresolved: set[str] = set()  # keys of batches without an answer: looked up next pass only
@@ -129,7 +153,14 @@ def send_notifications(
         if status == "sent":
             summary.already_sent += 1
             continue
+        if status == "refused":
+            summary.refused_before += 1
+            continue
         if status == "pending":
+            attempted = ledger.attempted_at(key)
+            if attempted is not None and started - attempted < LOOKUP_GRACE:
+                summary.waiting += 1  # Postmark may not have indexed it yet: a later pass looks
+                continue
             found = client.find(key)
             if found is not None:
                 ledger.record_sent(key, now(), found)
@@ -139,9 +170,8 @@ def send_notifications(
             # Not sent under the rules in force (a pending one never left: it stays pending).
             summary.not_in_rules += 1
             continue
-        if status is None:
-            kind = ledger_kind(row)
-            chunk.new.append(PendingNotice(key, kind, row["order_id"], row["email"], rules.version))
+        kind = ledger_kind(row)
+        chunk.pending.append(PendingNotice(key, kind, row["order_id"], row["email"], rules.version))
         subject, text = render(template, dict(row))
         chunk.rows.append(row)
         chunk.keys.add(key)

@@ -135,6 +135,9 @@ def customer_notifications(context: AssetExecutionContext, warehouse: WarehouseR
             "already_sent": summary.already_sent,
             "recovered_after_crash": summary.recovered,
             "not_in_rules": summary.not_in_rules,
+            "waiting_to_look_up": summary.waiting,
+            "refused": summary.refused,
+            "refused_before": summary.refused_before,
             "failed": len(summary.failures),
         }
     )

@@ -4,13 +4,18 @@ notification rules in force at send time decide which notices go out, with which
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
@@ -20,7 +25,7 @@ import requests
 from connectors.postmark import PostmarkClient
 from orderloop.sandbox_mode import SANDBOX_POSTMARK_TOKEN, SANDBOX_SENDER
 from pipelines.actions.notification_ledger import NotificationLedger, notification_key
-from pipelines.actions.notifications import key_for, send_notifications
+from pipelines.actions.notifications import LOOKUP_GRACE, key_for, send_notifications
 from pipelines.notifications.rendering import render
 from sandbox.faults import FaultConfig
 from sandbox.request_log import requests_seen
@@ -44,10 +49,8 @@ FRAUD_REVIEW = {"kind": "exception", **HELD, "exception_id": "exc-2", "exception
 NEW_KINDS = [CONFIRMATION, ADDRESS_NOTICE, FRAUD_REVIEW]
 BEFORE_V2 = datetime(2026, 11, 27, 12, 0)  # notifications-v1: despatch and delivery only
 AFTER_V2 = datetime(2026, 11, 28, 12, 0)  # notifications-v2: confirmations and exception notices too
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+# A pass late enough after AFTER_V2 to look up what was left pending then (Postmark has indexed it).
+LOOK_UP = AFTER_V2 + LOOKUP_GRACE + timedelta(seconds=1)
 
 
 @pytest.fixture
@@ -77,11 +80,11 @@ def test_each_notification_is_sent_once(world, client, ledger):
 def test_a_send_before_a_crash_is_found_not_repeated(world, client, ledger):
     row = DUE[0]
     key = notification_key(row["kind"], row["order_id"])
-    ledger.record_pending(key, row["kind"], row["order_id"], row["email"], _now())
+    ledger.record_pending(key, row["kind"], row["order_id"], row["email"], AFTER_V2)
     subject, text = render(row["kind"], row)
     client.send(row["email"], subject, text, tag=row["kind"], key=key)  # ... and then the worker died
 
-    summary = send_notifications([row], ledger, client)
+    summary = send_notifications([row], ledger, client, now=lambda: LOOK_UP)
     assert (summary.sent, summary.recovered) == (0, 1)
     assert _sent(world)["emails_sent"] == 1
     assert ledger.status(key) == "sent"
@@ -90,8 +93,8 @@ def test_a_send_before_a_crash_is_found_not_repeated(world, client, ledger):
 def test_a_pending_notification_that_never_left_is_sent(world, client, ledger):
     row = DUE[1]
     key = notification_key(row["kind"], row["order_id"])
-    ledger.record_pending(key, row["kind"], row["order_id"], row["email"], _now())
-    summary = send_notifications([row], ledger, client)
+    ledger.record_pending(key, row["kind"], row["order_id"], row["email"], AFTER_V2)
+    summary = send_notifications([row], ledger, client, now=lambda: LOOK_UP)
     assert (summary.sent, summary.recovered) == (1, 0)
     assert _sent(world)["emails_sent"] == 1
 
@@ -105,9 +108,9 @@ def test_the_despatch_email_carries_the_tracking_link():
 def test_a_refused_address_does_not_hold_back_the_others(world, client, ledger):
     broken = {**DUE[0], "order_id": "gid://shopify/Order/2", "order_name": "#1002", "email": "not-an-address"}
     summary = send_notifications([broken, DUE[1]], ledger, client)
-    assert summary.sent == 1 and "#1002" in summary.failures[0]
+    assert (summary.sent, summary.refused) == (1, 1) and "#1002" in summary.failures[0]
     assert _sent(world)["emails_sent"] == 1
-    assert ledger.status(notification_key(broken["kind"], broken["order_id"])) == "pending"
+    assert ledger.status(notification_key(broken["kind"], broken["order_id"])) == "refused"
 
 
 def _text_of(sandbox_url: str, message_id: str) -> str:
@@ -145,7 +148,7 @@ def test_an_exception_notice_sent_before_a_crash_is_found_not_repeated(world, cl
     subject, text = render("address_correction", ADDRESS_NOTICE)
     client.send(HELD["email"], subject, text, tag="address_correction", key=key)  # ... and the worker died
 
-    summary = send_notifications([ADDRESS_NOTICE], ledger, client, now=lambda: AFTER_V2)
+    summary = send_notifications([ADDRESS_NOTICE], ledger, client, now=lambda: LOOK_UP)
     assert (summary.sent, summary.recovered) == (0, 1)
     assert _sent(world)["emails_sent"] == 1
     assert ledger.status(key) == "sent"
@@ -218,17 +221,23 @@ def test_a_thousand_and_one_notices_go_out_in_three_requests(world, client, ledg
     assert len(_batch_requests(world)) == 3, "nothing left to send: no request"
 
 
-def test_a_refused_address_in_a_batch_is_reported_and_the_rest_go_out(world, client, ledger):
+def _searches(world) -> list[dict]:
+    return [r for r in requests_seen(world.sandbox, "postmark") if r["path"] == "/postmark/messages/outbound"]
+
+
+def test_a_refused_address_in_a_batch_is_reported_once_and_the_rest_go_out(world, client, ledger):
+    """ErrorCode 300 (invalid request) would come back on every resend: the message is recorded
+    refused with the error and reported once; later passes neither look it up nor send it again."""
     notices = _despatch_notices(4)
     notices[2] = {**notices[2], "email": "not-an-address"}
-    summary = send_notifications(notices, ledger, client)
-    assert summary.sent == 3 and len(summary.failures) == 1
+    summary = send_notifications(notices, ledger, client, now=lambda: AFTER_V2)
+    assert (summary.sent, summary.refused, len(summary.failures)) == (3, 1, 1)
     assert summary.failures[0].startswith(f"despatched for {notices[2]['order_name']}: ErrorCode 300")
     assert len(_batch_requests(world)) == 1
-    assert ledger.status(key_for(notices[2])) == "pending"
-    # The next pass looks the refused one up (not found), tries it again and is refused again.
-    again = send_notifications(notices, ledger, client)
-    assert (again.sent, again.already_sent, len(again.failures)) == (0, 3, 1)
+    assert ledger.status(key_for(notices[2])) == "refused"
+    again = send_notifications(notices, ledger, client, now=lambda: LOOK_UP)
+    assert (again.sent, again.already_sent, again.refused_before, again.failures) == (0, 3, 1, [])
+    assert len(_batch_requests(world)) == 1 and _searches(world) == [], "no look-up, no resend"
     assert _sent(world)["emails_sent"] == 3
 
 
@@ -239,21 +248,132 @@ def test_a_refused_address_in_a_batch_is_reported_and_the_rest_go_out(world, cli
 def test_a_batch_without_an_answer_is_looked_up_not_sent_twice(world, ledger, fault, carried_out):
     """A batch answered with JSON cut short, cut off mid-answer, dropped before any answer or
     answered 503: any of it may have gone, so nothing of it is recorded sent or resent on the
-    spot; the next pass looks each message up by its key and sends only what never left."""
+    spot; a pass once the look-up window has passed looks each message up by its key and sends
+    only what never left."""
     notices = _despatch_notices(7)
     faults = FaultConfig(systems=("postmark",), **{fault: 1})
     with SandboxServer(world.sandbox, faults=faults) as server:
-        lost = send_notifications(notices, ledger, _client_at(server.url))
+        lost = send_notifications(notices, ledger, _client_at(server.url), now=lambda: AFTER_V2)
     assert (lost.sent, len(lost.failures)) == (0, 7)
     assert {ledger.status(key_for(row)) for row in notices} == {"pending"}
     assert len(_batch_requests(world)) == 1, "never sent again on the spot"
     assert _sent(world)["emails_sent"] == (7 if carried_out else 0)
 
     with SandboxServer(world.sandbox) as server:
-        resolved = send_notifications(notices, ledger, _client_at(server.url))
+        resolved = send_notifications(notices, ledger, _client_at(server.url), now=lambda: LOOK_UP)
     assert (resolved.recovered, resolved.sent) == ((7, 0) if carried_out else (0, 7))
     assert _sent(world)["emails_sent"] == 7, "every customer got exactly one email"
     assert {ledger.status(key_for(row)) for row in notices} == {"sent"}
+
+
+def test_a_lost_batch_is_neither_looked_up_nor_resent_inside_the_window(world, ledger):
+    """Postmark's search can lag behind what it accepted: a look-up straight after a lost answer may
+    say "not found" for messages that went. A dropped batch (here really not carried out, so the
+    sandbox's search says "not found" exactly as a lagging index would) is left alone by passes
+    inside ``LOOKUP_GRACE``: no search, no resend. The old code resent all 7 on the next pass."""
+    notices = _despatch_notices(7)
+    with SandboxServer(world.sandbox, faults=FaultConfig(systems=("postmark",), reset_every=1)) as server:
+        lost = send_notifications(notices, ledger, _client_at(server.url), now=lambda: AFTER_V2)
+    assert (lost.sent, len(lost.failures), _sent(world)["emails_sent"]) == (0, 7, 0)
+    requests_before = len(requests_seen(world.sandbox, "postmark"))
+
+    with SandboxServer(world.sandbox) as server:
+        client = _client_at(server.url)
+        assert client.find(key_for(notices[0])) is None, "the search would say: not found"
+        requests_before += 2  # the two searches of that find
+        for late in (timedelta(seconds=30), LOOKUP_GRACE - timedelta(seconds=1)):
+            inside = send_notifications(notices, ledger, client, now=lambda late=late: AFTER_V2 + late)
+            assert (inside.waiting, inside.sent, inside.recovered, inside.failures) == (7, 0, 0, [])
+    assert len(requests_seen(world.sandbox, "postmark")) == requests_before, "no search, no send"
+    assert _sent(world)["emails_sent"] == 0
+    assert {ledger.status(key_for(row)) for row in notices} == {"pending"}
+
+    with SandboxServer(world.sandbox) as server:
+        after = send_notifications(notices, ledger, _client_at(server.url), now=lambda: LOOK_UP)
+    assert (after.waiting, after.sent) == (0, 7)
+    assert _sent(world)["emails_sent"] == 7
+
+
+def test_a_resend_restarts_the_window(world, ledger):
+    """``attempted_at`` is stamped on every attempt, not only the first: a notice sent again after
+    the window gets a fresh window, so a lost resend is not looked up before it can be indexed."""
+    notices = _despatch_notices(3)
+    with _answering(503, b"", "text/plain") as url:  # every batch lost; every search: not found
+        send_notifications(notices, ledger, _client_at(url), now=lambda: AFTER_V2)
+        resent = send_notifications(notices, ledger, _client_at(url), now=lambda: LOOK_UP)
+    assert (resent.waiting, len(resent.failures)) == (0, 3), "looked up and sent again, lost again"
+    assert {ledger.attempted_at(key_for(row)) for row in notices} == {LOOK_UP}
+    with SandboxServer(world.sandbox) as server:
+        inside = send_notifications(notices, ledger, _client_at(server.url),
+                                    now=lambda: LOOK_UP + timedelta(minutes=1))
+    assert (inside.waiting, inside.sent, _sent(world)["emails_sent"]) == (3, 0, 0)
+    assert requests_seen(world.sandbox, "postmark") == [], "no search, no send"
+
+
+def test_a_batch_answered_with_an_empty_200_stays_pending_without_aborting_the_pass(ledger):
+    """An empty 200 (a proxy's, say) is not JSON: the batch's outcome is unknown, left pending and
+    reported, and the pass carries on instead of dying on requests' JSONDecodeError."""
+    notices = _despatch_notices(3)
+    with _answering(200, b"", "text/plain") as url:
+        summary = send_notifications(notices, ledger, _client_at(url), now=lambda: AFTER_V2)
+    assert (summary.sent, len(summary.failures)) == (0, 3)
+    assert "not JSON" in summary.failures[0]
+    assert {ledger.status(key_for(row)) for row in notices} == {"pending"}
+
+
+def test_an_inactive_recipient_is_refused_for_good_and_skipped_later(world, ledger):
+    """ErrorCode 406 (inactive recipient: bounced or unsubscribed) comes back on every resend: the
+    message is recorded refused with the error, reported once, and a later pass past the window
+    neither looks it up nor sends it again."""
+    notices = _despatch_notices(2)
+    answer = json.dumps([
+        {"ErrorCode": 406, "Message": "You tried to send to recipient(s) that have been marked as inactive.",
+         "To": notices[0]["email"]},
+        {"ErrorCode": 0, "Message": "OK", "MessageID": "b7bc2f4a-e38e-4336-af7d-e6c392c2f817",
+         "To": notices[1]["email"], "SubmittedAt": "2026-11-28T07:00:00.0000000-05:00"},
+    ]).encode()
+    with _answering(200, answer, "application/json") as url:
+        first = send_notifications(notices, ledger, _client_at(url), now=lambda: AFTER_V2)
+    assert (first.sent, first.refused, len(first.failures)) == (1, 1, 1)
+    assert "ErrorCode 406" in first.failures[0]
+    assert [ledger.status(key_for(row)) for row in notices] == ["refused", "sent"]
+    with SandboxServer(world.sandbox) as server:
+        later = send_notifications(notices, ledger, _client_at(server.url), now=lambda: LOOK_UP)
+    assert (later.sent, later.already_sent, later.refused_before, later.failures) == (0, 1, 1, [])
+    assert requests_seen(world.sandbox, "postmark") == [], "no look-up, no resend"
+
+
+@contextmanager
+def _answering(status: int, body: bytes, content_type: str) -> Iterator[str]:
+    """A local HTTP server answering every POST with ``status`` and ``body`` (what a proxy in front
+    of Postmark might say, which the sandbox cannot) and every search with "nothing found"."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, code: int, payload: bytes, kind: str) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self._answer(status, body, content_type)
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._answer(200, b'{"TotalCount": 0, "Messages": []}', "application/json")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 _SEND_AND_DIE = """
@@ -301,7 +421,7 @@ def test_a_worker_killed_after_a_batch_before_its_ledger_write_sends_no_second_e
         assert [ledger.status(key_for(row)) for row in notices[:500]] == ["pending"] * 500
         assert {ledger.status(key_for(row)) for row in notices[500:]} == {None}
         with SandboxServer(world.sandbox) as server:
-            summary = send_notifications(notices, ledger, _client_at(server.url), now=lambda: AFTER_V2)
+            summary = send_notifications(notices, ledger, _client_at(server.url), now=lambda: LOOK_UP)
         assert (summary.recovered, summary.sent, summary.failures) == (500, 100, [])
         assert {ledger.status(key_for(row)) for row in notices} == {"sent"}
     assert _sent(world)["emails_sent"] == 600, "no customer got a second email"

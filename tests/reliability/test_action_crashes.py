@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,10 @@ class Action:
     # A batched action's one held call carries out a whole batch (Postmark: up to 500 emails),
     # so the crash leaves that many effects unheard of, each pending; otherwise exactly one.
     batched: bool = False
+    # The rerun decides at a time past the action's look-up grace: a pending notification is not
+    # looked up until Postmark has had time to index it (LOOKUP_GRACE), so a rerun straight after
+    # the crash would rightly leave the crashed batch waiting.
+    rerun_after_grace: bool = False
 
 
 ACTIONS = [
@@ -93,13 +97,14 @@ ACTIONS = [
         "status = 'sent'",
         rerun="actions/notifications",
         batched=True,
+        rerun_after_grace=True,
     ),
 ]
 
 
-def _materialize(target: str, log: Path) -> subprocess.Popen[bytes]:
+def _materialize(target: str, log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """The worker: the Dagster CLI materializing one asset (or running a job), in its own process
-    group."""
+    group; ``env``: its environment, if not this process's."""
     if target.startswith("job:"):
         command = ["job", "execute", "-m", "pipelines.definitions", "-j", target.removeprefix("job:")]
     else:
@@ -111,6 +116,7 @@ def _materialize(target: str, log: Path) -> subprocess.Popen[bytes]:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=env,
         )
 
 
@@ -188,7 +194,14 @@ def test_a_worker_killed_between_call_and_ledger_write_causes_no_second_effect(
             runs = [(r.run_id, r.status, sorted(worker_pids(instance, r.run_id)))
                     for r in instance.get_runs(limit=3)]
             assert fail_abandoned_runs(instance), f"the killed run was not recognised as abandoned: {runs}"
-        rerun = _materialize(action.rerun or action.asset, log)
+        rerun_env = None
+        if action.rerun_after_grace:
+            from orderloop.decision_clock import DECISION_TIME_ENV, decision_now
+            from pipelines.actions.notifications import LOOKUP_GRACE
+
+            later = decision_now() + LOOKUP_GRACE + timedelta(minutes=1)
+            rerun_env = {**os.environ, DECISION_TIME_ENV: later.replace(tzinfo=UTC).isoformat()}
+        rerun = _materialize(action.rerun or action.asset, log, rerun_env)
         assert rerun.wait(timeout=300) == 0, log.read_text()[-4000:]
         after_rerun = world_stats(paths.sandbox)
 
@@ -210,6 +223,6 @@ def test_a_worker_killed_between_call_and_ledger_write_causes_no_second_effect(
         )
         assert not {s for (s,) in crashed_statuses} & {"pending", "failed", "skipped"}, crashed_statuses
 
-        again = _materialize(action.rerun or action.asset, log)
+        again = _materialize(action.rerun or action.asset, log, rerun_env)
         assert again.wait(timeout=300) == 0, log.read_text()[-4000:]
         assert action.effects(world_stats(paths.sandbox)) == action.effects(after_rerun)

@@ -8,7 +8,11 @@ tests/connectors/test_*_source.py; this file adds what those do not inject.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import duckdb
@@ -251,3 +255,82 @@ def test_a_batch_refused_as_a_whole_is_known_unsent_and_one_without_an_answer_is
         with SandboxServer(world.sandbox, faults=FaultConfig(systems=("postmark",), **{fault: 1})) as server:
             with pytest.raises(PostmarkOutcomeUnknown):
                 _postmark(server.url).send_batch(batch)
+
+
+@contextmanager
+def _proxy_answering(status: int, body: bytes, content_type: str) -> Iterator[tuple[str, list[bytes]]]:
+    """A local HTTP server standing in for a proxy in front of Postmark: every request answered
+    ``status`` with ``body`` (answers the sandbox's fault injection cannot give: a 408, a 499, an
+    empty or HTML 200). It counts the POSTs it got in ``posts``."""
+    posts: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            posts.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", posts
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+REFUSAL = b'{"ErrorCode": 300, "Message": "Invalid request"}'
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type", "unknown"),
+    [
+        (200, b"", "text/plain", True),  # empty: requests' JSONDecodeError before the fix
+        (200, b"<html><body>Bad gateway</body></html>", "text/html", True),
+        (408, b"", "text/plain", True),  # a proxy's timeout: Postmark may have acted
+        (499, b"client closed request", "text/plain", True),
+        (302, b"", "text/plain", True),
+        (504, b"", "text/plain", True),
+        (400, REFUSAL, "application/json", False),
+        (404, REFUSAL, "application/json", False),
+        (413, REFUSAL, "application/json", False),
+        (422, REFUSAL, "application/json", False),
+    ],
+)
+def test_a_batch_answer_counts_as_not_sent_only_for_documented_refusals(status, body, content_type, unknown):
+    """Only 400, 401, 403, 404, 413, 422 and 429 mean Postmark took none of a batch; any other
+    non-2xx, and a 200 that is not JSON at all, leaves each message's fate unknown
+    (PostmarkOutcomeUnknown, looked up before any resend). The batch is never sent twice here."""
+    from connectors.postmark import OutgoingEmail, PostmarkClient
+    from connectors.postmark.client import PostmarkError, PostmarkOutcomeUnknown
+
+    batch = [OutgoingEmail("fi@example.co.uk", "Despatched", "On its way", "despatched", "proxy-1")]
+    with _proxy_answering(status, body, content_type) as (url, posts):
+        client = PostmarkClient(f"{url}/postmark", "token", "shop@sandbox.example", request_timeout=10)
+        with pytest.raises(PostmarkError) as failure:
+            client.send_batch(batch)
+    assert isinstance(failure.value, PostmarkOutcomeUnknown) is unknown, failure.value
+    assert len(posts) == 1, "sent once, never again on the spot"
+
+
+def test_a_permanent_per_message_refusal_is_told_apart_from_a_passing_one():
+    """ErrorCode 406 (inactive recipient) and 300 (invalid request) come back on every resend;
+    others (say 1235, a stream not set up yet) may not."""
+    from connectors.postmark import OutgoingEmail, PostmarkClient
+
+    answers = json.dumps([
+        {"ErrorCode": code, "Message": "refused", "To": f"r{code}@example.co.uk"} for code in (406, 300, 1235)
+    ]).encode()
+    batch = [OutgoingEmail(f"r{code}@example.co.uk", "D", "T", "despatched", f"k{code}")
+             for code in (406, 300, 1235)]
+    with _proxy_answering(200, answers, "application/json") as (url, _):
+        results = PostmarkClient(f"{url}/postmark", "token", "shop@sandbox.example").send_batch(batch)
+    assert [(r.accepted, r.error_code, r.refused_for_good) for r in results] == [
+        (False, 406, True), (False, 300, True), (False, 1235, False)
+    ]
