@@ -37,6 +37,7 @@ import duckdb
 from bench.child_process import StageFailed, StageRun, run_stage
 from bench.results_table import markdown
 from bench.world_files import add_new_orders, write_world
+from orderloop.warehouse_memory import duckdb_memory_limit
 
 RESULTS = Path(__file__).resolve().parent / "results"
 INCREMENTAL_SHARE = 0.01
@@ -62,6 +63,8 @@ def _machine() -> dict[str, Any]:
         "memory_gib": round(memory_kib / 1024 / 1024, 1),
         "python": platform.python_version(),
         "duckdb": duckdb.__version__,
+        # The dbt build's budget (orderloop.warehouse_memory): its peak follows it at scale.
+        "dbt_duckdb_memory_limit": duckdb_memory_limit(),
     }
 
 

@@ -144,6 +144,15 @@ def _verdicts(result: dict[str, Any], build: dict[str, float]) -> list[str]:
     verdicts.append(
         f"peak memory {build['peak_rss_mib']:,.0f} MiB (target under {PEAK_TARGET_MIB:,} MiB at 1M orders)"
     )
+    if "peer" in stages:
+        # Beyond its budget DuckDB spills; pandas holds everything in memory, so whichever needs
+        # more runs out first on a smaller machine.
+        peer_peak = stages["peer"]["peak_rss_mib"]
+        verdicts.append(
+            f"peak memory against the pandas peer's {peer_peak:,.0f} MiB: orderloop needs "
+            f"{'less' if build['peak_rss_mib'] < peer_peak else 'more'} (dbt's DuckDB budget "
+            f"{result['machine'].get('dbt_duckdb_memory_limit', 'DuckDB default')})"
+        )
     pages = {title: p for title, p in result.get("dashboard_pages", {}).items() if not title.startswith("(")}
     if pages:
         slowest = max(pages, key=lambda title: pages[title]["p95"])

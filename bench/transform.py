@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from orderloop.paths import DBT_PROJECT_DIR
+from orderloop.warehouse_memory import ENV_VAR as MEMORY_LIMIT_VAR
+from orderloop.warehouse_memory import duckdb_memory_limit
 
 SLOWEST_NODES = 8
 PARTIAL_PARSE = "partial_parse.msgpack"
@@ -34,6 +36,7 @@ def _use_warehouse(warehouse: Path) -> None:
     os.chdir(warehouse.parent)
     os.environ["ORDERLOOP_WAREHOUSE"] = warehouse.name
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ[MEMORY_LIMIT_VAR] = duckdb_memory_limit()  # as every orderloop command sets it
 
 
 def parse(warehouse: Path, target: Path) -> dict[str, Any]:

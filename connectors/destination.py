@@ -6,11 +6,16 @@ a lakehouse) is a change here and in the dbt profile, not in any source.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dlt
 from dlt.common.pipeline import LoadInfo
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.pipeline import Pipeline
+
+# Exported by orderloop/environment.py for every command; connectors only read it.
+MEMORY_LIMIT_VAR = "ORDERLOOP_DUCKDB_MEMORY_LIMIT"
 
 
 def raw_dataset(source_name: str) -> str:
@@ -28,10 +33,18 @@ def warehouse_pipeline(
     """
     return dlt.pipeline(
         pipeline_name=f"orderloop_{source_name}" + (f"_{instance}" if instance else ""),
-        destination=dlt.destinations.duckdb(str(warehouse)),
+        destination=dlt.destinations.duckdb(warehouse_credentials(warehouse)),
         dataset_name=raw_dataset(source_name),
         pipelines_dir=str(pipelines_dir),
     )
+
+
+def warehouse_credentials(warehouse: Path) -> DuckDbCredentials:
+    """The warehouse file, loaded under the memory budget every orderloop command exports
+    (``ORDERLOOP_DUCKDB_MEMORY_LIMIT``, orderloop/warehouse_memory.py) when one is set: dlt's
+    connection otherwise takes DuckDB's default, 80% of the machine (12 GiB merging 10M orders)."""
+    budget = os.environ.get(MEMORY_LIMIT_VAR, "").strip()
+    return DuckDbCredentials(str(warehouse), global_config={"memory_limit": budget} if budget else None)
 
 
 def load_pending_packages(pipeline: Pipeline) -> LoadInfo | None:

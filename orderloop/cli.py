@@ -21,6 +21,7 @@ from orderloop.data_folder_errors import (
 from orderloop.environment import configure_environment
 from orderloop.paths import PROJECT_ROOT, DataPaths, data_paths
 from orderloop.run_pass import PassResult
+from orderloop.warehouse_memory import MemoryLimitError
 
 
 def _demo(args: argparse.Namespace, paths: DataPaths) -> int:
@@ -321,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
             probe_writable(paths.folders())
             check_free_space(paths.root, paths.warehouse)
         return args.handler(args, paths)
-    except DataFolderUnwritable as error:
+    except (DataFolderUnwritable, MemoryLimitError) as error:
         print(f"orderloop: {error}", file=sys.stderr)
         return 2
     except Exception as error:

@@ -13,6 +13,8 @@ from collections.abc import MutableMapping
 from pathlib import Path
 
 from orderloop.paths import PROJECT_ROOT, DataPaths, data_paths
+from orderloop.warehouse_memory import ENV_VAR as MEMORY_LIMIT_VAR
+from orderloop.warehouse_memory import duckdb_memory_limit
 
 TELEMETRY_OFF = {
     "RUNTIME__DLTHUB_TELEMETRY": "false",
@@ -40,7 +42,8 @@ run_retries:
 def configure_environment(
     paths: DataPaths | None = None, env: MutableMapping[str, str] | None = None
 ) -> DataPaths:
-    """Export telemetry switches and data-folder paths, and write ``dagster.yaml``.
+    """Export telemetry switches, data-folder paths and dbt's memory budget, and write
+    ``dagster.yaml``.
 
     Existing values win, so a caller (a test, a deployment) can point elsewhere.
     """
@@ -51,6 +54,8 @@ def configure_environment(
     env["ORDERLOOP_DATA_DIR"] = str(paths.root)
     env["ORDERLOOP_WAREHOUSE"] = str(paths.warehouse)
     env["DAGSTER_HOME"] = str(paths.dagster_home)
+    # dbt's DuckDB memory budget (the profile reads it); an override is checked here, first.
+    env[MEMORY_LIMIT_VAR] = duckdb_memory_limit(env)
     # dlt reads .dlt/config.toml and secrets.toml from the project, whatever the cwd.
     env.setdefault("DLT_PROJECT_DIR", str(PROJECT_ROOT))
     # Tools installed beside this interpreter (dbt, dagster) must be found without
