@@ -26,6 +26,12 @@
     and '_loaded_through' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
 {%- set event_id_sql = dbt.hash(dbt.concat(["source", "'|'", "event_type", "'|'", "source_record_id"])) %}
 
+{#- The orders this build reads, as a subquery written where it is read rather than a CTE:
+    DuckDB materializes a CTE read more than once, which at 10M orders copied every order into
+    memory first (int_orders_milestoned measured 73 s against 50 s under the memory budget). -#}
+{%- set orders %}(select * from {{ ref('int_orders_unioned') }}
+    {%- if incremental %} where order_id in (select order_id from touched){% endif %}){% endset %}
+
 with source_loads as (
     select order_id, dlt_load_id from {{ ref('int_order_source_loads') }}
     {%- if incremental %}
@@ -66,13 +72,6 @@ touched as (
 ),
 {%- endif %}
 
-orders as (
-    select * from {{ ref('int_orders_unioned') }}
-    {%- if incremental %}
-    where order_id in (select order_id from touched)
-    {%- endif %}
-),
-
 mappings as (
     select * from {{ ref('source_status_mappings') }}
     where event_type is not null
@@ -104,7 +103,7 @@ placed as (
         order_id, 'placed' as event_type, placed_at as occurred_at, channel as source,
         'customer' as actor, cast(null as {{ dbt.type_string() }}) as reason,
         cast(null as {{ dbt.type_string() }}) as rule_version, order_id as source_record_id
-    from orders
+    from {{ orders }} as orders
 ),
 
 shopify_payments as (
@@ -143,7 +142,7 @@ stripe_payments as (
         on mappings.source = 'stripe'
         and mappings.source_field = 'event_type'
         and mappings.source_value = stripe.event_type
-    inner join orders on orders.order_name = coalesce(stripe.order_reference, stripe.order_id)
+    inner join {{ orders }} as orders on orders.order_name = coalesce(stripe.order_reference, stripe.order_id)
 ),
 
 cancellations as (
@@ -157,7 +156,7 @@ cancellations as (
         lower(coalesce(cancel_reason, 'unknown')) as reason,
         cast(null as {{ dbt.type_string() }}) as rule_version,
         order_id as source_record_id
-    from orders
+    from {{ orders }} as orders
     where cancelled_at is not null
 ),
 
@@ -250,7 +249,7 @@ warehouse_events as (
         on mappings.source = 'warehouse_feeds'
         and mappings.source_field = 'event'
         and mappings.source_value = feed.event_type
-    inner join orders on orders.order_name = feed.order_reference
+    inner join {{ orders }} as orders on orders.order_name = feed.order_reference
 ),
 
 returns_received as (
@@ -265,7 +264,7 @@ returns_received as (
         {{ dbt.concat(["returned.warehouse_id", "'|'", "returned.order_reference", "'|'", "returned.sku", "'|'",
                        dbt.safe_cast("returned.received_at", dbt.type_string())]) }} as source_record_id
     from {{ ref('stg_warehouse_feeds__returns') }} as returned
-    inner join orders on orders.order_name = returned.order_reference
+    inner join {{ orders }} as orders on orders.order_name = returned.order_reference
 ),
 
 carrier_events as (
@@ -306,7 +305,7 @@ contacts as (
         on mappings.source = 'zendesk'
         and mappings.source_field = 'contact_reason'
         and mappings.source_value = tickets.contact_reason
-    inner join orders on orders.order_name = tickets.order_reference
+    inner join {{ orders }} as orders on orders.order_name = tickets.order_reference
 ),
 
 unioned as (
