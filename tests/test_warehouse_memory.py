@@ -25,8 +25,10 @@ def test_the_default_is_a_share_of_the_machine_that_duckdb_accepts() -> None:
     assert limit == f"{int(physical_memory_mib() * DEFAULT_SHARE)}MiB"
     with duckdb.connect() as conn:
         conn.execute(f"set memory_limit = '{limit}'")
-        set_mib = conn.execute("select current_setting('memory_limit')").fetchone()[0]
-    assert set_mib.endswith("iB")
+        amount, unit = conn.execute("select current_setting('memory_limit')").fetchone()[0].split()
+    assert unit in ("MiB", "GiB")
+    taken_mib = float(amount) * (1024 if unit == "GiB" else 1)
+    assert abs(taken_mib - physical_memory_mib() * DEFAULT_SHARE) / taken_mib < 0.01
 
 
 def test_an_override_wins_and_a_bad_one_is_named() -> None:
