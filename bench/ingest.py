@@ -27,11 +27,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bench.world_files import TABLES
+from connectors.shopify.source import ORDER_COLUMNS
 
 EMPTY_SOURCES = Path(__file__).resolve().parent / "empty_sources.sql"
 ARROW_BATCH_ROWS = 250_000
-# The Shopify connector merges orders on their id; the rest only ever gains rows here.
+# The Shopify connector merges orders on their id, keeping the newest by updated_at (its
+# ORDER_COLUMNS hint); the rest only ever gains rows here.
 MERGE_KEYS = {("shopify", "orders"): "id"}
+MERGE_HINTS = {("shopify", "orders"): ("updated_at",)}
 # Money objects the connector lands as JSON; the files hold them as text (dlt takes no Arrow JSON).
 JSON_COLUMNS = {
     ("shopify", "orders__line_items"): "original_unit_price_set__shop_money",
@@ -70,10 +73,13 @@ def load_with_dlt(world: Path, warehouse: Path, batch: str) -> dict[str, Any]:
             rows += _count(files)
             key = MERGE_KEYS.get((source, table))
             json_column = JSON_COLUMNS.get((source, table))
+            # A copy of each hint: dlt mutates the dicts it is given.
+            columns = {name: dict(ORDER_COLUMNS[name]) for name in MERGE_HINTS.get((source, table), ())}
+            if json_column:
+                columns[json_column] = {"data_type": "json"}
             resources.append(dlt.resource(
                 _record_batches(files), name=table, primary_key=key,
-                write_disposition="merge" if key else "append",
-                columns={json_column: {"data_type": "json"}} if json_column else None,
+                write_disposition="merge" if key else "append", columns=columns or None,
             ))
         started = time.perf_counter()
         warehouse_pipeline(source, warehouse, pipelines_dir).run(resources)

@@ -68,7 +68,12 @@ ORDER_COLUMNS = nullable_columns(
     total_price_set__shop_money__amount="decimal",
     subtotal_price_set__shop_money__amount="decimal",
     total_shipping_price_set__shop_money__amount="decimal",
-)
+) | {
+    # An order updated while its pages are read comes back twice in one load; the merge keeps
+    # its newest version (without a sort dlt keeps either, and its window ordered by a
+    # constant could not spill: a first load of 10M orders ran out of a 4 GB budget).
+    "updated_at": {"name": "updated_at", "dedup_sort": "desc"},
+}
 NESTED_HINTS: dict[Any, Any] = {
     "transactions": {
         "columns": nullable_columns(id="text", kind="text", status="text", processed_at="timestamp")

@@ -323,3 +323,30 @@ def test_a_wrong_token_fails_the_load_naming_shopify_and_the_request_but_not_the
     message = str(error.value)
     assert "Shopify API answered HTTP 401" in message and f"POST {sandbox_url}/admin/api/" in message
     assert "shpat_not_the_token" not in message and SANDBOX_SHOPIFY_TOKEN not in message
+
+
+def test_an_order_seen_twice_in_one_load_keeps_its_newest_version(tmp_path):
+    """An order updated while its pages are read arrives twice in one load: the merge keeps the
+    newer one (ORDER_COLUMNS' ``dedup_sort`` on updated_at), whichever came first."""
+    import dlt
+
+    from connectors.shopify.source import ORDER_COLUMNS
+
+    order = "gid://shopify/Order/1"
+    versions = [
+        {"id": order, "updated_at": "2026-11-20T10:00:00Z", "display_financial_status": "PAID"},
+        {"id": order, "updated_at": "2026-11-20T12:00:00Z", "display_financial_status": "REFUNDED"},
+        {"id": order, "updated_at": "2026-11-20T11:00:00Z", "display_financial_status": "PENDING"},
+    ]
+    warehouse = tmp_path / "warehouse.duckdb"
+    for attempt, rows in enumerate((versions, list(reversed(versions)))):
+        pipeline = warehouse_pipeline("shopify", warehouse, tmp_path / "dlt", instance=str(attempt))
+        columns = {name: dict(hint) for name, hint in ORDER_COLUMNS.items()}
+        resource = dlt.resource(
+            rows, name="orders", primary_key="id", write_disposition="merge", columns=columns
+        )
+        assert not pipeline.run(resource).has_failed_jobs
+        with duckdb.connect(str(warehouse), read_only=True) as conn:
+            assert conn.execute(
+                "select display_financial_status from raw_shopify.orders"
+            ).fetchall() == [("REFUNDED",)]
