@@ -7,6 +7,9 @@ that has the old file open keeps reading it; the next query opens the new one. A
 killed half-way leaves the published copy as it was and its half-written staging file
 behind, which the next publication removes.
 
+The published file holds tables only: a view of the warehouse (``fct_order_events`` is one)
+is published as a table of its rows, so readers never need the warehouse.
+
 Only what changed is published. The staging file starts as a byte copy of the published
 one (a file copy is far cheaper than rewriting its tables), and a table that dbt rebuilds by
 order (it has ``order_id`` and dbt's bookkeeping column ``_built_at``; the incremental
@@ -55,6 +58,9 @@ ACTION_QUEUES = (
 )
 BUILT_AT = "_built_at"  # dbt's bookkeeping: when the build that wrote the row started
 ORDER_KEY = "order_id"  # the incremental models' delete+insert key
+# The staging file's catalog: named explicitly, as the warehouse takes the name DuckDB derives
+# from its file (see _attach_warehouse), which the staging file's own would repeat.
+STAGING_CATALOG = "orderloop_publication"
 # A copied file keeps the space of deleted rows and dropped tables (DuckDB reuses free blocks
 # but never shrinks a file much); past this many times its fresh size, start from scratch.
 MAX_GROWTH = 2.0
@@ -84,15 +90,17 @@ def publish_marts(
     if from_copy:
         shutil.copyfile(published, staging)
     counts: dict[str, int] = {}
-    with duckdb.connect(str(staging)) as conn:
-        conn.execute(f"attach {_quote(warehouse)} as source (read_only)")
+    with duckdb.connect() as conn:
+        conn.execute(f"attach {_quote(staging)} as {STAGING_CATALOG}")
+        conn.execute(f"use {STAGING_CATALOG}")
+        source = _attach_warehouse(conn, warehouse)
         relations = conn.execute(
             """
             select table_schema, table_name from information_schema.tables
-            where table_catalog = 'source' and table_schema in ? and table_name not in ?
+            where table_catalog = ? and table_schema in ? and table_name not in ?
             order by 1, 2
             """,
-            [list(PUBLISHED_SCHEMAS), list(ACTION_QUEUES)],
+            [source, list(PUBLISHED_SCHEMAS), list(ACTION_QUEUES)],
         ).fetchall()
         watermarks: dict[str, datetime] = {}
         fresh_bytes = None
@@ -110,7 +118,9 @@ def publish_marts(
         records = []
         for schema, table in relations:
             name = f"{schema}.{table}"
-            method, reason, built_through, rows = _publish_table(conn, schema, table, watermarks.get(name))
+            method, reason, built_through, rows = _publish_table(
+                conn, source, schema, table, watermarks.get(name)
+            )
             counts[name] = rows
             records.append((name, method, reason, built_through, rows))
         counts[CHECKS_TABLE] = write_check_results(conn, checks)
@@ -121,16 +131,17 @@ def publish_marts(
         )
         conn.execute(PUBLISHED_TABLES_DDL)
         conn.executemany("insert into meta.published_tables values (?, ?, ?, ?, ?)", records)
-        conn.execute("detach source")
+        conn.execute(f'detach "{source}"')
         if fresh_bytes is None:  # written from scratch: the size later copies are held to
-            conn.execute("checkpoint")
+            conn.execute(f"checkpoint {STAGING_CATALOG}")
             fresh_bytes = staging.stat().st_size
         conn.execute(
             "create or replace table meta.published_file as"
             " select ?::bigint as fresh_bytes, ?::varchar as started_from",
             [fresh_bytes, "copy" if from_copy else f"scratch: {scratch_reason}"],
         )
-        conn.execute("checkpoint")  # everything in the file itself, none of it in a WAL left behind
+        # Everything in the file itself, none of it in a WAL left behind.
+        conn.execute(f"checkpoint {STAGING_CATALOG}")
     os.replace(staging, published)
     return counts
 
@@ -157,12 +168,13 @@ def _why_not_from_copy(published: Path) -> str | None:
 
 
 def _publish_table(
-    conn: duckdb.DuckDBPyConnection, schema: str, table: str, watermark: datetime | None
+    conn: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str, watermark: datetime | None
 ) -> tuple[str, str | None, datetime | None, int]:
-    """Publish one table into the staging file, by delta if it can; returns the method, why
-    in full, the watermark to record and the rows published."""
-    target, source = f'{schema}."{table}"', f'source.{schema}."{table}"'
-    columns = _columns(conn, "source", schema, table)
+    """Publish one table or view of the warehouse (attached as ``catalog``) into the staging
+    file as a table, by delta if it can; returns the method, why in full, the watermark to
+    record and the rows published."""
+    target, source = f'{schema}."{table}"', f'"{catalog}".{schema}."{table}"'
+    columns = _columns(conn, catalog, schema, table)
     names = [name for name, _ in columns]
     if BUILT_AT not in names or ORDER_KEY not in names:
         conn.execute(f"create or replace table {target} as select * from {source}")
@@ -193,6 +205,19 @@ def _publish_table(
         reason = "rows differ after the delta"  # orders gone from the source (a full refresh)
     conn.execute(f"create or replace table {target} as select * from {source}")
     return "full", reason, built_through, rows
+
+
+def _attach_warehouse(conn: duckdb.DuckDBPyConnection, warehouse: Path) -> str:
+    """Attach the warehouse read-only under the catalog name DuckDB gives its file, the name
+    dbt's connection had: dbt-duckdb's views name the relations they read with it
+    (``warehouse.intermediate.x``), so under any other name they would not bind."""
+    def catalogs() -> set[str]:
+        return {name for (name,) in conn.execute("select database_name from duckdb_databases()").fetchall()}
+
+    before = catalogs()
+    conn.execute(f"attach {_quote(warehouse)} (read_only)")
+    (name,) = catalogs() - before
+    return name
 
 
 def _drop_all_but(conn: duckdb.DuckDBPyConnection, keep: set[str]) -> None:

@@ -2,7 +2,8 @@
 matters (macros/get_where_subquery.sql).
 
 On the incremental bench warehouse (conftest.py: 5% of the orders rewritten by the newest
-build) the uniqueness test of ``fct_order_events.event_id`` reads only the newest build's
+build) the uniqueness test of ``int_order_events_unioned.event_id`` (the table behind the
+``fct_order_events`` view) reads only the newest build's
 keys, yet fails on a duplicate among the new rows and on a new key that an old row of another
 order also holds; on the full rebuild (one build wrote every row) it reads the whole table.
 """
@@ -21,17 +22,17 @@ import duckdb
 from orderloop.paths import DBT_PROJECT_DIR
 from tests.bench.conftest import Builds
 
-UNIQUE_EVENT_ID = "test.orderloop.unique_fct_order_events_event_id"
+UNIQUE_EVENT_ID = "test.orderloop.unique_int_order_events_unioned_event_id"
 
 
 def _dbt_test(warehouse: Path, target: Path) -> tuple[dict[str, str], str]:
-    """``dbt test`` of fct_order_events on ``warehouse``: each test's status, and the SQL the
+    """``dbt test`` of int_order_events_unioned on ``warehouse``: each test's status, and the SQL the
     event id's uniqueness test ran."""
     env = {**os.environ, "ORDERLOOP_WAREHOUSE": warehouse.name, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "test", "--project-dir", str(DBT_PROJECT_DIR),
          "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target), "--log-path", str(target),
-         "--select", "fct_order_events", "--exclude-resource-type", "unit_test", "--quiet"],
+         "--select", "int_order_events_unioned", "--exclude-resource-type", "unit_test", "--quiet"],
         cwd=warehouse.parent, env=env, check=False, capture_output=True,
     )
     results = json.loads((target / "run_results.json").read_text())["results"]
@@ -60,10 +61,10 @@ def test_an_incremental_build_tests_its_own_rows_against_every_row(builds: Build
         warehouse = _copy(builds.incremental, tmp_path / case)
         with duckdb.connect(str(warehouse)) as conn:
             conn.execute(f"""
-                insert into marts.fct_order_events
+                insert into intermediate.int_order_events_unioned
                 select * replace (order_id || '-copy' as order_id, {stamp} as _built_at)
-                from marts.fct_order_events
-                where _built_at = (select max(_built_at) from marts.fct_order_events)
+                from intermediate.int_order_events_unioned
+                where _built_at = (select max(_built_at) from intermediate.int_order_events_unioned)
                 limit 1
             """)
         statuses, _ = _dbt_test(warehouse, tmp_path / f"{case}_target")

@@ -306,8 +306,8 @@ def test_a_publication_failing_half_way_through_a_delta_leaves_the_published_cop
     warehouse.build({12: 4, 44: 2})
     delta = publishing._publish_table
 
-    def dies_after_the_first_table(conn, schema, table, watermark):
-        delta(conn, schema, table, watermark)
+    def dies_after_the_first_table(conn, catalog, schema, table, watermark):
+        delta(conn, catalog, schema, table, watermark)
         raise RuntimeError("killed")
 
     monkeypatch.setattr(publishing, "_publish_table", dies_after_the_first_table)
@@ -319,3 +319,26 @@ def test_a_publication_failing_half_way_through_a_delta_leaves_the_published_cop
     assert _published_tables(published)["marts.fct_order_events"] == ("delta", None)
     assert list(published.parent.glob(".*.tmp*")) == []
     _assert_equals_a_full_publication(warehouse, published, tmp_path)
+
+
+def test_a_dbt_view_is_published_as_a_table_by_delta(tmp_path):
+    """dbt-duckdb's views name what they read with the warehouse's catalog, the name DuckDB
+    derives from its file (here ``shop``); publication must attach the warehouse under that
+    name for them to bind, and publishes each as a table, by delta when it is rebuilt by order
+    (as marts.fct_order_events, a view of int_order_events_unioned)."""
+    shop = Warehouse(tmp_path / "shop.duckdb")
+    shop.build({order: 1 + order % 4 for order in range(1, 41)})
+    shop.execute("create view marts.order_events_view as select * from shop.marts.fct_order_events")
+    published = tmp_path / "published" / "shop.duckdb"
+    publish_marts(shop.path, published)
+    shop.build({3: 6, 41: 2})
+    counts = publish_marts(shop.path, published)
+
+    assert _published_tables(published)["marts.order_events_view"] == ("delta", None)
+    assert counts["marts.order_events_view"] == counts["marts.fct_order_events"]
+    with duckdb.connect(str(published), read_only=True) as conn:
+        kind = conn.execute(
+            "select table_type from information_schema.tables where table_name = 'order_events_view'"
+        ).fetchone()[0]
+    assert kind == "BASE TABLE"
+    _assert_equals_a_full_publication(shop, published, tmp_path)
