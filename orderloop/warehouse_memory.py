@@ -1,4 +1,5 @@
-"""How much memory DuckDB may take for dbt's builds, before it spills to disk.
+"""How much memory DuckDB may take for dbt's builds, dlt's loads and publication, before it
+spills to disk.
 
 DuckDB's own default is 80% of the machine's memory. orderloop shares the machine with
 Dagster, the dashboards and the connectors, and a build that takes 80% of it leaves them
@@ -7,7 +8,8 @@ aggregates and sorts to a temporary folder beside the warehouse, so a smaller li
 some speed for a machine that keeps working (docs/PERFORMANCE.md measures both).
 
 ``ORDERLOOP_DUCKDB_MEMORY_LIMIT`` (``8GB``, ``6GiB``, ``512MB``) overrides the default; the dbt
-profile reads it, and ``orderloop.environment`` exports it for every command.
+profile, the connectors' destination and publication (pipelines/publishing.py) read it, and
+``orderloop.environment`` exports it for every command.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""dbt's DuckDB memory budget: a share of the machine unless overridden, checked first."""
+"""DuckDB's memory budget (dbt, dlt, publication): a share of the machine unless overridden, checked first."""
 
 from __future__ import annotations
 
@@ -85,3 +85,20 @@ def test_dlt_loads_under_it(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     pipeline.run([{"id": 1}], table_name="rows")
     with pipeline.sql_client() as client:
         assert client.execute_sql("select current_setting('memory_limit')") == [("600.0 MiB",)]
+
+
+def test_publication_runs_under_it(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Publication copies the marts under the budget too (5.2 GiB at 10M orders at DuckDB's
+    default). A view is published as a table of its rows, evaluated by the publishing
+    connection, so a view of the setting shows the budget that connection had."""
+    from pipelines.publishing import publish_marts
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("create schema marts")
+        conn.execute("create view marts.memory as select current_setting('memory_limit') as memory_limit")
+    monkeypatch.setenv(ENV_VAR, "700MiB")
+    published = tmp_path / "published" / "warehouse.duckdb"
+    publish_marts(warehouse, published)
+    with duckdb.connect(str(published), read_only=True) as conn:
+        assert conn.execute("select memory_limit from marts.memory").fetchall() == [("700.0 MiB",)]
