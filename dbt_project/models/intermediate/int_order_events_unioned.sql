@@ -26,51 +26,54 @@
     and '_loaded_through' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
 {%- set event_id_sql = dbt.hash(dbt.concat(["source", "'|'", "event_type", "'|'", "source_record_id"])) %}
 
-{#- The orders this build reads, as a subquery written where it is read rather than a CTE:
-    DuckDB materializes a CTE read more than once, which at 10M orders copied every order into
-    memory first (int_orders_milestoned measured 73 s against 50 s under the memory budget). -#}
-{%- set orders %}(select * from {{ ref('int_orders_unioned') }}
-    {%- if incremental %} where order_id in (select order_id from touched){% endif %}){% endset %}
-
-with source_loads as (
+{%- set source_loads %}(
     select order_id, dlt_load_id from {{ ref('int_order_source_loads') }}
     {%- if incremental %}
     where dlt_load_id is null
         or dlt_load_id > {{ loaded_through_literal(this) }}
     {%- endif %}
-),
+){% endset %}
 {%- if incremental %}
-
-booking_events as (
-    -- The label events the ledger makes now, to compare with those already built.
-    select ledger.*, {{ event_id_sql }} as event_id
-    from (
-        select
-            order_id,
-            'click_and_drop' as source,
-            case when booking_status = 'booked' then 'label_booked' else 'label_booking_failed' end as event_type,
-            booked_at as occurred_at,
-            idempotency_key as source_record_id
-        from {{ ref('stg_actions__label_bookings') }}
-        where booking_status in ('booked', 'failed') and booked_at is not null
-    ) as ledger
-),
-
-touched as (
-    select order_id from source_loads
+{%- set touched_sql %}
+    select order_id from {{ source_loads }} as source_loads
     union
     -- A booking that was booked or failed since: its event is new (or moved), which may also
     -- change who despatched the order and which parcels are its.
     select booking_events.order_id
-    from booking_events
+    from (
+        -- The label events the ledger makes now, to compare with those already built.
+        select ledger.*, {{ event_id_sql }} as event_id
+        from (
+            select
+                order_id,
+                'click_and_drop' as source,
+                case when booking_status = 'booked' then 'label_booked' else 'label_booking_failed' end as event_type,
+                booked_at as occurred_at,
+                idempotency_key as source_record_id
+            from {{ ref('stg_actions__label_bookings') }}
+            where booking_status in ('booked', 'failed') and booked_at is not null
+        ) as ledger
+    ) as booking_events
     where not exists (
         select 1 from {{ this }} as built
         where built.order_id = booking_events.order_id
             and built.event_id = booking_events.event_id
             and built.occurred_at = booking_events.occurred_at
     )
-),
+{%- endset %}
+{#- The orders to recompute, in a temporary table the branches join to (macros/touched_table.sql). -#}
+{%- set touched = touched_table(touched_sql) %}
 {%- endif %}
+
+{#- The orders this build reads, as a subquery written where it is read rather than a CTE:
+    DuckDB materializes a CTE read more than once, which at 10M orders copied every order into
+    memory first (int_orders_milestoned measured 73 s against 50 s under the memory budget). -#}
+{%- set orders %}(select * from {{ ref('int_orders_unioned') }}
+    {%- if incremental %} where order_id in (select order_id from {{ touched }}){% endif %}){% endset %}
+
+with source_loads as (
+    select * from {{ source_loads }} as source_loads
+),
 
 mappings as (
     select * from {{ ref('source_status_mappings') }}
@@ -80,21 +83,21 @@ mappings as (
 woocommerce_orders as (
     select * from {{ ref('stg_woocommerce__orders') }}
     {%- if incremental %}
-    where order_id in (select order_id from touched)
+    where order_id in (select order_id from {{ touched }})
     {%- endif %}
 ),
 
 woocommerce_refunds as (
     select * from {{ ref('stg_woocommerce__order_refunds') }}
     {%- if incremental %}
-    where order_id in (select order_id from touched)
+    where order_id in (select order_id from {{ touched }})
     {%- endif %}
 ),
 
 bookings as (
     select * from {{ ref('stg_actions__label_bookings') }}
     {%- if incremental %}
-    where order_id in (select order_id from touched)
+    where order_id in (select order_id from {{ touched }})
     {%- endif %}
 ),
 
@@ -123,7 +126,7 @@ shopify_payments as (
         and mappings.source_field = 'transaction'
         and mappings.source_value = transactions.kind || ':' || transactions.status
     {%- if incremental %}
-    where transactions.order_id in (select order_id from touched)
+    inner join {{ touched }} as touched on touched.order_id = transactions.order_id
     {%- endif %}
 ),
 
@@ -206,7 +209,7 @@ shopify_despatches as (
         on booked.order_id = fulfillments.order_id
         and booked.tracking_number = fulfillments.tracking_number
     {%- if incremental %}
-    where fulfillments.order_id in (select order_id from touched)
+    where fulfillments.order_id in (select order_id from {{ touched }})
     {%- endif %}
 ),
 
@@ -285,7 +288,7 @@ carrier_events as (
     inner join {{ ref('int_order_parcels') }} as parcels
         on parcels.tracking_number = tracking.tracking_number
     {%- if incremental %}
-    where parcels.order_id in (select order_id from touched)
+    inner join {{ touched }} as touched on touched.order_id = parcels.order_id
     {%- endif %}
 ),
 
@@ -337,7 +340,7 @@ identified as (
     from unioned
     where occurred_at is not null
     {%- if incremental %}
-        and order_id in (select order_id from touched)
+        and order_id in (select order_id from {{ touched }})
     {%- endif %}
 ),
 
@@ -348,7 +351,7 @@ repeatable_identified as (
     from repeatable
     where occurred_at is not null
     {%- if incremental %}
-        and order_id in (select order_id from touched)
+        and order_id in (select order_id from {{ touched }})
     {%- endif %}
 ),
 

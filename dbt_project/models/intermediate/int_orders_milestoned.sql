@@ -17,19 +17,8 @@
     incremental build recomputes every order (and adds the columns). -#}
 {%- set incremental = is_incremental()
     and '_built_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
-{#- The orders and events this build reads, as subqueries written where they are read rather
-    than CTEs: DuckDB materializes a CTE read more than once, which at 10M orders copied all 79M
-    events and 10M orders into memory before reading them (and spilled under the memory
-    budget); read twice, the table is just scanned twice. -#}
-{%- set touched_only %}
-    {%- if incremental %} where order_id in (select order_id from touched){% endif %}
-{%- endset %}
-{%- set orders %}(select * from {{ ref('int_orders_unioned') }}{{ touched_only }}){% endset %}
-{%- set events %}(select * from {{ ref('int_order_events_unioned') }}{{ touched_only }}){% endset %}
-
-with
 {%- if incremental %}
-touched as (
+{%- set touched_sql %}
     select order_id from {{ ref('int_order_events_unioned') }}
     where _built_at > (
         select coalesce(max(_built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }}
@@ -38,9 +27,21 @@ touched as (
     -- An order with no event (an order file without a placement time) or new since.
     select order_id from {{ ref('int_orders_unioned') }}
     where placed_at is null or order_id not in (select order_id from {{ this }})
-),
+{%- endset %}
+{#- The orders to recompute, in a temporary table (macros/touched_table.sql). -#}
+{%- set touched = touched_table(touched_sql) %}
 {%- endif %}
+{#- The orders and events this build reads, as subqueries written where they are read rather
+    than CTEs: DuckDB materializes a CTE read more than once, which at 10M orders copied all 79M
+    events and 10M orders into memory before reading them (and spilled under the memory
+    budget); read twice, the table is just scanned twice. -#}
+{%- set touched_only %}
+    {%- if incremental %} where order_id in (select order_id from {{ touched }}){% endif %}
+{%- endset %}
+{%- set orders %}(select * from {{ ref('int_orders_unioned') }}{{ touched_only }}){% endset %}
+{%- set events %}(select * from {{ ref('int_order_events_unioned') }}{{ touched_only }}){% endset %}
 
+with
 event_types as (
     select * from {{ ref('event_types') }}
 ),
@@ -116,7 +117,7 @@ shipping_by_warehouse as (
         min(tracking_number) as tracking_number
     from {{ ref('int_order_parcels') }}
     {%- if incremental %}
-    where order_id in (select order_id from touched)
+    where order_id in (select order_id from {{ touched }})
     {%- endif %}
     group by order_id, warehouse_id
 ),

@@ -17,24 +17,26 @@
     incremental build recomputes every parcel (and adds the columns). -#}
 {%- set incremental = is_incremental()
     and '_loaded_through' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+{%- if incremental %}
+{%- set touched_sql %}
+    -- A null load id (a table written without dlt) counts as new on every build.
+    select distinct order_key as tracking_number
+    from ({{ source_loads('easypost', 'tracker_events', 'tracking_code') }}) as loads
+    where dlt_load_id is null
+        or dlt_load_id > {{ loaded_through_literal(this) }}
+{%- endset %}
+{#- The parcels to recompute, in a temporary table (macros/touched_table.sql). -#}
+{%- set touched = touched_table(touched_sql) %}
+{%- endif %}
 with loads as (
     {{ source_loads('easypost', 'tracker_events', 'tracking_code') }}
 ),
-{%- if incremental %}
-
-touched as (
-    -- A null load id (a table written without dlt) counts as new on every build.
-    select distinct order_key as tracking_number from loads
-    where dlt_load_id is null
-        or dlt_load_id > {{ loaded_through_literal(this) }}
-),
-{%- endif %}
 
 events as (
     select * from {{ ref('stg_easypost__tracker_events') }}
     where tracking_number is not null
     {%- if incremental %}
-        and tracking_number in (select tracking_number from touched)
+        and tracking_number in (select tracking_number from {{ touched }})
     {%- endif %}
 ),
 
