@@ -73,6 +73,19 @@ class NotificationLedger:
         ).fetchone()
         return row[0] if row else None
 
+    def statuses(self, keys: Sequence[str]) -> dict[str, str]:
+        """The status of each of ``keys`` the ledger holds, in one query (a pass reads a block of
+        its queue at a time: one query per notice was most of the action's own time)."""
+        if not keys:
+            return {}
+        return dict(
+            self._conn.execute(
+                "select idempotency_key, status from actions.notifications"
+                " where idempotency_key in (select unnest(?::varchar[]))",
+                [list(keys)],
+            ).fetchall()
+        )
+
     def attempted_at(self, key: str) -> datetime | None:
         """When the notice was last handed to Postmark (None: never)."""
         row = self._conn.execute(

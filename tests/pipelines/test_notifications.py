@@ -221,6 +221,17 @@ def test_a_thousand_and_one_notices_go_out_in_three_requests(world, client, ledg
     assert len(_batch_requests(world)) == 3, "nothing left to send: no request"
 
 
+
+def test_a_notice_queued_twice_in_two_blocks_is_sent_once(world, client, ledger):
+    """The ledger's statuses are read a block of the queue at a time. Here the first copy is
+    still in an unsent batch when the second block's statuses are read (the notice between them
+    is one the rules never send), so the second copy must be decided on the ledger as it is
+    after that batch went, not on its block's statuses."""
+    queue = [DUE[0], FRAUD_REVIEW, DUE[0]]
+    summary = send_notifications(queue, ledger, client, batch_size=2)
+    assert (summary.sent, summary.already_sent, summary.not_in_rules) == (1, 1, 1)
+    assert _sent(world)["emails_sent"] == 1
+
 def _searches(world) -> list[dict]:
     return [r for r in requests_seen(world.sandbox, "postmark") if r["path"] == "/postmark/messages/outbound"]
 
