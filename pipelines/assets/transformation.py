@@ -14,15 +14,18 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, Config
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, Config, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.assets.dbt_project import dbt_project
 from pipelines.assets.ingestion import WRITER_POOL
+from pipelines.dbt_build_inputs import BuildPlan, plan_build, record_build
+from pipelines.resources import WarehouseResource
 
 BEFORE_PYTHON = "+tag:python_input"
 BEFORE_ACTIONS = "+tag:action_queue"
@@ -34,9 +37,11 @@ BEFORE_ACTIONS = "+tag:action_queue"
 # dbt's file log defaults to debug: every statement and timing of every node, about 14,000
 # lines a build, each scrubbed for secrets, which cost about a tenth of a small build's CPU.
 # Info keeps each node's start and result; Dagster keeps dbt's own event stream.
+# Nothing here reads the build's manifest.json or run_results.json, and writing them took
+# about 0.6 s of each of a pass's three builds: the event stream carries every result.
 BUILD = [
     "build", "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test",
-    "--log-level-file", "info",
+    "--log-level-file", "info", "--no-write-json",
 ]
 PARTIAL_PARSE = "partial_parse.msgpack"
 
@@ -49,11 +54,80 @@ class DbtBuildConfig(Config):
     full_refresh: bool = False
 
 
-def _build(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig) -> Iterator[Any]:
-    args = [*BUILD, "--full-refresh"] if config.full_refresh else BUILD
-    invocation = dbt.cli(args, context=context)
-    yield from invocation.stream()
-    _keep_parse(invocation.target_path)
+def _build(
+    context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig, warehouse: WarehouseResource
+) -> Iterator[Any]:
+    """Build the group's nodes whose inputs changed since its last build (pipelines/dbt_build_inputs.py).
+
+    The assets left as they are still yield an output, marked unchanged, so the actions that read
+    them run in this pass too (a booking that failed is retried though its queue did not change).
+    """
+    group = context.op_def.name
+    manifest = _manifest()
+    # A hand-picked subset (from the UI) is built as picked and not recorded: the record stands
+    # for the whole group, and the group's next build catches up from its last one.
+    whole_group = set(context.selected_asset_keys) == set(context.assets_def.keys)
+    with warehouse.connect() as conn:
+        plan = plan_build(conn, manifest, group, full_refresh=config.full_refresh)
+    if not whole_group:
+        plan = replace(plan, full=True, reason="a subset of the group was picked")
+    selected = _selected_nodes(context)
+    needed = [name for name, unique_id in selected.items() if plan.needs(unique_id)]
+    context.log.info(f"{group}: {len(needed)} of {len(selected)} assets to build ({plan.reason})")
+    # Dagster takes a multi-asset's outputs in dependency order; nothing left as it is depends on
+    # a node being built (everything downstream of a built node is built too), so they go first.
+    yield from _unchanged_outputs(selected, plan, manifest)
+    if needed:
+        args = [*BUILD, "--full-refresh"] if config.full_refresh else list(BUILD)
+        if exclusions := plan.exclusions(manifest):
+            args += ["--exclude", " ".join(exclusions)]
+        invocation = dbt.cli(args, context=context)
+        yield from invocation.stream()
+        _keep_parse(invocation.target_path)
+        # dagster-dbt gives every build a target folder of its own (about 7 MB: compiled SQL,
+        # logs); kept, they grew by three a pass without end. A failed build's folder stays.
+        if invocation.target_path.resolve() != (dbt_project.project_dir / dbt_project.target_path).resolve():
+            shutil.rmtree(invocation.target_path, ignore_errors=True)
+    if whole_group:
+        with warehouse.connect() as conn:
+            record_build(conn, plan, selected.values())
+
+
+def _manifest() -> dict[str, Any]:
+    return json.loads(dbt_project.manifest_path.read_text())
+
+
+def _selected_nodes(context: AssetExecutionContext) -> dict[str, str]:
+    """The dbt unique id of each selected output, by output name."""
+    assets_def = context.assets_def
+    return {
+        assets_def.get_output_name_for_asset_key(key): assets_def.specs_by_key[key].metadata[
+            "dagster_dbt/unique_id"
+        ]
+        for key in context.selected_asset_keys
+    }
+
+
+def _unchanged_outputs(
+    selected: dict[str, str], plan: BuildPlan, manifest: dict[str, Any]
+) -> Iterator[Output]:
+    unchanged = {unique_id: name for name, unique_id in selected.items() if not plan.needs(unique_id)}
+    for unique_id in _in_dependency_order(unchanged, manifest["parent_map"]):
+        yield Output(
+            None,
+            output_name=unchanged[unique_id],
+            metadata={"rebuilt": False, "why": f"none of its inputs changed ({plan.reason})"},
+        )
+
+
+def _in_dependency_order(nodes: Iterable[str], parent_map: Mapping[str, list[str]]) -> list[str]:
+    remaining = set(nodes)
+    ordered: list[str] = []
+    while remaining:
+        ready = sorted(n for n in remaining if not remaining.intersection(parent_map.get(n, [])))
+        ordered.extend(ready or sorted(remaining))  # dbt's graph has no cycles; never loop
+        remaining.difference_update(ready or remaining)
+    return ordered
 
 
 def _keep_parse(invocation_target: Path) -> None:
@@ -120,9 +194,9 @@ def loaded_source_table_specs(ingestion_keys: list[AssetKey]) -> list[AssetSpec]
     pool=WRITER_POOL,
 )
 def dbt_before_python(
-    context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+    context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig, warehouse: WarehouseResource
 ) -> Iterator[Any]:
-    yield from _build(context, dbt, config)
+    yield from _build(context, dbt, config, warehouse)
 
 
 @dbt_assets(
@@ -135,9 +209,9 @@ def dbt_before_python(
     pool=WRITER_POOL,
 )
 def dbt_before_actions(
-    context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+    context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig, warehouse: WarehouseResource
 ) -> Iterator[Any]:
-    yield from _build(context, dbt, config)
+    yield from _build(context, dbt, config, warehouse)
 
 
 @dbt_assets(
@@ -149,6 +223,6 @@ def dbt_before_actions(
     pool=WRITER_POOL,
 )
 def dbt_after_actions(
-    context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+    context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig, warehouse: WarehouseResource
 ) -> Iterator[Any]:
-    yield from _build(context, dbt, config)
+    yield from _build(context, dbt, config, warehouse)

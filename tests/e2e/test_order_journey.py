@@ -10,12 +10,19 @@ final pass with the world standing still changes nothing, inside or outside.
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+from dagster import DagsterEventType, DagsterInstance
 
 from orderloop.cli import main
+from orderloop.paths import DBT_PROJECT_DIR
 from sandbox.clock import advance
 from sandbox.stats import world_stats
 
@@ -119,3 +126,60 @@ def test_a_tick_with_nothing_new_does_nothing(journey):
     assert main(["run"]) == 0
     assert _outside(world_stats(paths.sandbox)) == outside_before
     assert _ledger_counts(paths.warehouse) == ledgers_before
+    # No input of the dbt project changed, so the pass rebuilt none of its models: each dbt asset
+    # is reported as it stands, and says why.
+    with DagsterInstance.get() as instance:
+        [run] = instance.get_runs(limit=1)
+        built = [
+            event.asset_materialization.metadata.get("rebuilt")
+            for event in instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
+            if event.step_key.startswith("dbt_")
+        ]
+    assert len(built) > 50 and all(flag is not None and flag.value is False for flag in built)
+
+
+BOOKKEEPING = ("_built_at", "_loaded_through", "_as_of_at")
+
+
+def test_what_the_passes_left_unbuilt_equals_a_full_rebuild(journey, tmp_path):
+    """Each pass builds only the dbt nodes downstream of an input that changed
+    (pipelines/dbt_build_inputs.py). After the journey's passes, a full rebuild of a copy of the
+    warehouse must find nothing to change in any intermediate table or mart."""
+    paths, _ = journey
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    shutil.copyfile(paths.warehouse, rebuilt)
+    dbt = Path(sys.executable).parent / "dbt"
+    subprocess.run(
+        [str(dbt), "build", "--full-refresh", "--exclude-resource-type", "unit_test", "--quiet",
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "target")],
+        check=True, env={**os.environ, "ORDERLOOP_WAREHOUSE": str(rebuilt)},
+    )
+    with duckdb.connect() as conn:
+        conn.execute(f"attach '{paths.warehouse}' as passes (read_only)")
+        conn.execute(f"attach '{rebuilt}' as rebuilt (read_only)")
+        tables = conn.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = 'rebuilt'"
+            " and schema_name in ('intermediate', 'marts') order by all"
+        ).fetchall()
+        assert ("marts", "fct_orders") in tables
+        differing = {}
+        for schema, table in tables:
+            columns = ", ".join(
+                f'"{name}"' for (name,) in conn.execute(
+                    "select column_name from duckdb_columns() where database_name = 'rebuilt'"
+                    " and schema_name = ? and table_name = ? order by column_index", [schema, table],
+                ).fetchall() if name not in BOOKKEEPING
+            )
+            [(only_one_side,)] = conn.execute(f"""
+                select count(*) from (
+                    (select {columns} from passes.{schema}.{table}
+                     except all select {columns} from rebuilt.{schema}.{table})
+                    union all
+                    (select {columns} from rebuilt.{schema}.{table}
+                     except all select {columns} from passes.{schema}.{table})
+                )
+            """).fetchall()
+            if only_one_side:
+                differing[f"{schema}.{table}"] = only_one_side
+    assert differing == {}
