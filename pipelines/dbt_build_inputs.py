@@ -135,8 +135,10 @@ def plan_build(
         return everything("a customer's data was erased")
     rebuilt_elsewhere = _rebuilt_by_others_since(conn, group, serial)
     needed = _descendants(manifest, (changed & set(manifest["sources"])) | rebuilt_elsewhere)
+    names = sorted(".".join(uid.split(".")[2:]) for uid in changed)
     reason = (
-        f"sources changed: {len(changed)}; models rebuilt by other steps since: {len(rebuilt_elsewhere)}"
+        f"sources changed: {', '.join(names) or 'none'}; models rebuilt by other builds since:"
+        f" {len(rebuilt_elsewhere)}"
     )
     return BuildPlan(group, project, sources, False, reason, frozenset(needed))
 
