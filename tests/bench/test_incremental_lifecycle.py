@@ -16,40 +16,12 @@ from __future__ import annotations
 import duckdb
 
 from tests.bench.conftest import HISTORY_ORDERS, NEW_SHARE, Builds
-
-BOOKKEEPING = ("_built_at", "_loaded_through", "_as_of_at")
+from tests.warehouse_comparison import differing_rows
 
 
 def test_incremental_build_equals_a_full_rebuild(builds: Builds) -> None:
-    incremental, full = builds.incremental, builds.full
-    with duckdb.connect() as conn:
-        conn.execute(f"attach '{incremental}' as incremental (read_only)")
-        conn.execute(f"attach '{full}' as full_build (read_only)")
-        tables = conn.execute("""
-            select schema_name, table_name from duckdb_tables()
-            where database_name = 'full_build' and schema_name in ('intermediate', 'marts')
-            order by all
-        """).fetchall()
-        assert ("marts", "fct_orders") in tables
-        differing = {}
-        for schema, table in tables:
-            columns = ", ".join(
-                f'"{name}"' for (name,) in conn.execute(
-                    "select column_name from duckdb_columns() where database_name = 'full_build'"
-                    " and schema_name = ? and table_name = ? order by column_index", [schema, table],
-                ).fetchall() if name not in BOOKKEEPING
-            )
-            only_one_side = conn.execute(f"""
-                select count(*) from (
-                    (select {columns} from incremental.{schema}.{table}
-                     except all select {columns} from full_build.{schema}.{table})
-                    union all
-                    (select {columns} from full_build.{schema}.{table}
-                     except all select {columns} from incremental.{schema}.{table})
-                )
-            """).fetchone()[0]
-            if only_one_side:
-                differing[f"{schema}.{table}"] = only_one_side
+    tables, differing = differing_rows(builds.incremental, builds.full)
+    assert ("marts", "fct_orders") in tables
     assert differing == {}
 
 
