@@ -79,7 +79,7 @@ def build(
         shutil.copyfile(parse_from.resolve() / PARTIAL_PARSE, target / PARTIAL_PARSE)
     from dbt.cli.main import dbtRunner
 
-    from pipelines.dbt_build_inputs import plan_build, record_build
+    from pipelines.dbt_build_inputs import open_test_windows, plan_build, record_build
 
     manifest_file = target / "manifest.json"  # the last build's in this folder, if any
     started = time.perf_counter()
@@ -94,6 +94,8 @@ def build(
             return {"seconds": time.perf_counter() - started, "nodes": 0, "node_seconds": 0.0,
                     "slowest": [], "plan": plan.reason}
         exclusions = plan.exclusions(manifest)
+    with duckdb.connect(str(warehouse)) as conn:
+        open_test_windows(conn, plan)
     result = dbtRunner().invoke([
         *_dbt_args("build", target),
         # As a pass builds (pipelines/assets/transformation.py): unit tests run in the test suite,

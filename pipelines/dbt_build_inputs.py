@@ -13,6 +13,11 @@ changed), and nothing at all when neither happened. A changed project (any model
 test or profile, or the dbt version), a recorded erasure, a group with no record and
 ``--full-refresh`` build everything, as before.
 
+Tests follow the same record: a key test of a staging view over a dlt table checks the keys of
+the rows loaded since the group's last build against every row (``open_test_windows``, read by
+the project's ``tested_through`` macro). Older rows were checked by that build or an earlier
+one, and a load adds rows with a newer load id, so the pairs left out were all checked before.
+
 Fingerprints are cheap where the data is large: a dlt table is its row count and newest
 ``_dlt_load_id`` (dlt stamps every row it writes, and load ids grow), a dlt child table its
 count and its root table's load id; tables the pipeline's own steps write (ledgers, routing,
@@ -25,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -37,6 +42,8 @@ from orderloop.paths import DBT_PROJECT_DIR
 
 STATE_SCHEMA = "pipeline_state"
 BUILDS_TABLE = f"{STATE_SCHEMA}.dbt_builds"
+# Read by dbt_project/macros/tested_through.sql; the name is repeated there.
+TEST_WINDOWS_TABLE = f"{STATE_SCHEMA}.dbt_test_windows"
 ERASURES_TABLE = "privacy.erasures"  # orderloop.erasure scrubs every table in place
 LOAD_ID = "_dlt_load_id"
 DLT_LOADS = "_dlt_loads"
@@ -88,6 +95,9 @@ class BuildPlan:
     # The nodes to build (when not ``full``): everything downstream of a changed source or of a
     # model another group rebuilt since this group's last build.
     needed: frozenset[str] = frozenset()
+    # Per source table ("shopify.orders"), the newest load id the last build of this group read:
+    # rows loaded after it are the ones this build's key tests must check.
+    tested_through: Mapping[str, str] = field(default_factory=dict)
 
     def needs(self, unique_id: str) -> bool:
         """Whether the node (model, seed, test...) must be built in this build."""
@@ -140,7 +150,30 @@ def plan_build(
         f"sources changed: {', '.join(names) or 'none'}; models rebuilt by other builds since:"
         f" {len(rebuilt_elsewhere)}"
     )
-    return BuildPlan(group, project, sources, False, reason, frozenset(needed))
+    tested_through = {
+        ".".join(uid.split(".")[2:]): printed[1]
+        for uid, printed in last[2].items() if uid in manifest["sources"] and printed and printed[1]
+    }
+    return BuildPlan(group, project, sources, False, reason, frozenset(needed), tested_through)
+
+
+def open_test_windows(conn: duckdb.DuckDBPyConnection, plan: BuildPlan | None) -> None:
+    """Tell the coming build's key tests which rows are new: per source table, the load id the
+    group's last build read. A full build (a hand-picked subset, or no plan at all) leaves the
+    table empty, and its tests read every row.
+
+    A ``dbt build`` run by hand later reads what the last planned build left here; that window
+    is still safe (the rows before it were checked by a successful build), only not the tightest.
+    """
+    _ensure_table(conn)
+    conn.execute(
+        f"create or replace table {TEST_WINDOWS_TABLE}"
+        " (source_table varchar primary key, tested_through varchar not null)"
+    )
+    if plan is not None and not plan.full and plan.tested_through:
+        conn.executemany(
+            f"insert into {TEST_WINDOWS_TABLE} values (?, ?)", sorted(plan.tested_through.items())
+        )
 
 
 def record_build(conn: duckdb.DuckDBPyConnection, plan: BuildPlan, nodes: Iterable[str]) -> None:

@@ -24,7 +24,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.assets.dbt_project import dbt_project
 from pipelines.assets.ingestion import WRITER_POOL
-from pipelines.dbt_build_inputs import BuildPlan, plan_build, record_build
+from pipelines.dbt_build_inputs import BuildPlan, open_test_windows, plan_build, record_build
 from pipelines.resources import WarehouseResource
 
 BEFORE_PYTHON = "+tag:python_input"
@@ -78,6 +78,8 @@ def _build(
     # a node being built (everything downstream of a built node is built too), so they go first.
     yield from _unchanged_outputs(selected, plan, manifest)
     if needed:
+        with warehouse.connect() as conn:
+            open_test_windows(conn, plan)
         args = [*BUILD, "--full-refresh"] if config.full_refresh else list(BUILD)
         if exclusions := plan.exclusions(manifest):
             args += ["--exclude", " ".join(exclusions)]

@@ -15,7 +15,13 @@ import duckdb
 import pytest
 
 from pipelines import dbt_build_inputs
-from pipelines.dbt_build_inputs import BUILDS_TABLE, plan_build, record_build
+from pipelines.dbt_build_inputs import (
+    BUILDS_TABLE,
+    TEST_WINDOWS_TABLE,
+    open_test_windows,
+    plan_build,
+    record_build,
+)
 
 ORDERS = "source.shop.shopify.orders"
 LINES = "source.shop.shopify.orders__line_items"
@@ -131,6 +137,28 @@ def test_a_new_dlt_load_rebuilds_only_what_reads_that_source(conn) -> None:
     assert _needed(plan) == {STG_ORDERS, STG_LINES, LIFECYCLE}
     assert "stg_routes" in plan.exclusions(_manifest())
     assert "source:routing.routes" in plan.exclusions(_manifest())
+
+
+def _windows(conn: duckdb.DuckDBPyConnection, plan) -> dict[str, str]:
+    open_test_windows(conn, plan)
+    return dict(conn.execute(f"select source_table, tested_through from {TEST_WINDOWS_TABLE}").fetchall())
+
+
+def test_key_tests_are_told_the_loads_the_last_build_already_tested(conn) -> None:
+    first = _build(conn)
+    assert _windows(conn, first) == {}  # nothing built before: every row is tested
+    _load(conn, "2.0", [(3, 30)], ["a", "b", "c"])
+
+    second = _build(conn)
+
+    # The rows newer than load 1.0 are the new ones, for the table and its child table alike;
+    # a table without load ids has no window (its tests read every row).
+    assert _windows(conn, second) == {"shopify.orders": "1.0", "shopify.orders__line_items": "1.0"}
+    _load(conn, "3.0", [(4, 40)], ["a"])
+    assert _windows(conn, _build(conn))["shopify.orders"] == "2.0"
+    # A full build, a hand-picked subset (planned as full) and no plan test every row.
+    assert _windows(conn, _build(conn, full_refresh=True)) == {}
+    assert _windows(conn, None) == {}
 
 
 @pytest.mark.parametrize("large", [False, True], ids=["small table", "large table"])

@@ -7,12 +7,14 @@ with fulfillment_orders as (
 ),
 
 orders as (
-    select id as order_id, _dlt_id from {{ source('shopify', 'orders') }}
+    select id as order_id, _dlt_id, _dlt_load_id from {{ source('shopify', 'orders') }}
 )
 
 select
     fulfillment_orders.id as fulfillment_order_id,
     orders.order_id,
+    -- Written with its order (a dlt child table): the order's load, for the key tests.
+    orders._dlt_load_id,
     fulfillment_orders.status,
     fulfillment_orders.request_status,
     fulfillment_orders.assigned_location__name as location_name,

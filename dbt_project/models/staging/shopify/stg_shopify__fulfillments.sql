@@ -17,12 +17,14 @@ tracking as (
 ),
 
 orders as (
-    select id as order_id, _dlt_id from {{ source('shopify', 'orders') }}
+    select id as order_id, _dlt_id, _dlt_load_id from {{ source('shopify', 'orders') }}
 )
 
 select
     fulfillments.id as fulfillment_id,
     orders.order_id,
+    -- Written with its order (a dlt child table): the order's load, for the key tests.
+    orders._dlt_load_id,
     fulfillments.status,
     {{ as_utc('fulfillments.created_at') }} as fulfilled_at,
     tracking.tracking_number,

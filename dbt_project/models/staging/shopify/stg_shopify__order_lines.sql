@@ -9,6 +9,8 @@ with lines as (
 select
     lines.id as line_id,
     orders.id as order_id,
+    -- Written with its order (a dlt child table): the order's load, for the key tests.
+    orders._dlt_load_id,
     lines.sku,
     cast(lines.quantity as {{ dbt.type_bigint() }}) as quantity
 from lines

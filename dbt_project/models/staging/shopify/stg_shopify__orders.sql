@@ -25,7 +25,9 @@ renamed as (
         shipping_address__city as ship_to_city,
         shipping_address__zip as ship_to_postcode,
         shipping_address__country_code_v2 as ship_to_country_code,
-        _dlt_id as dlt_id
+        _dlt_id as dlt_id,
+        -- The dlt load that wrote this version of the order: key tests check the newest loads.
+        _dlt_load_id
     from source
 )
 

@@ -6,12 +6,14 @@ with transactions as (
 ),
 
 orders as (
-    select id as order_id, _dlt_id from {{ source('shopify', 'orders') }}
+    select id as order_id, _dlt_id, _dlt_load_id from {{ source('shopify', 'orders') }}
 )
 
 select
     transactions.id as transaction_id,
     orders.order_id,
+    -- Written with its order (a dlt child table): the order's load, for the key tests.
+    orders._dlt_load_id,
     transactions.kind,
     transactions.status,
     {{ as_utc('transactions.processed_at') }} as processed_at

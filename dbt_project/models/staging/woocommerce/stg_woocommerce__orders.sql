@@ -19,7 +19,9 @@ select
     nullif(shipping__address_2, '') as ship_to_address2,
     nullif(shipping__city, '') as ship_to_city,
     shipping__postcode as ship_to_postcode,
-    shipping__country as ship_to_country_code
+    shipping__country as ship_to_country_code,
+    -- The dlt load that wrote this version of the order: key tests check the newest loads.
+    _dlt_load_id
 from {{ source('woocommerce', 'orders') }}
 -- Orders that broke the API's contract are kept aside in stg_woocommerce__quarantined_orders.
 where date_created_gmt is not null
