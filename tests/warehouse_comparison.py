@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 
 # Columns that say when or from which load a row was built, not what it holds.
-BOOKKEEPING = ("_built_at", "_loaded_through", "_as_of_at")
+BOOKKEEPING = ("_built_at", "_loaded_through", "_as_of_at", "_orders_built_through")
 
 
 def differing_rows(

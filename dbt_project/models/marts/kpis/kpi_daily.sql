@@ -1,24 +1,72 @@
 {#- Daily KPIs over the orders placed each day (reporting time zone), overall and by
     channel, by warehouse and by carrier service. dimension says which breakdown a row
     belongs to; the other breakdown columns hold 'all'. Percentiles are not additive, so
-    every breakdown is computed from orders, never summed from another row. -#}
-with orders as (
-    select
-        cast({{ utc_to_local('placed_at', "'" ~ var('reporting_timezone') ~ "'") }} as date) as kpi_date,
-        channel,
-        coalesce(warehouse_id, 'none') as warehouse_id,
-        coalesce(carrier, 'none') as carrier,
-        coalesce(service_code, 'none') as service_code,
-        order_id,
-        cycle_time_to_despatch_hours,
-        despatched_on_time,
-        despatched_at,
-        is_touchless,
-        exception_count,
-        customer_contacts,
-        label_booking_status,
-        has_timestamp_conflict
+    every breakdown is computed from orders, never summed from another row.
+    Incremental by day (delete+insert on kpi_date): a build recomputes every row of the days
+    that hold an order fct_orders rewrote since this table's last build (`_orders_built_through`,
+    its newest `_built_at` then), which covers new orders and every change fct_orders sees,
+    and of the days of the orders routing plans or ever found short (their lines' fill and
+    backorders come from the current plan, which fct_orders follows only as a flag). A day's
+    percentiles need all its orders, so the unit is the day. `--full-refresh` (the nightly
+    job) rebuilds every day; it is needed after a change of var reporting_timezone. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='kpi_date',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns'
+) }}
+
+{%- set kpi_date_sql = "cast(" ~ utc_to_local('placed_at', "'" ~ var('reporting_timezone') ~ "'") ~ " as date)" %}
+{#- A table built before this model was incremental has no bookkeeping column: its first
+    incremental build recomputes every day (and adds the column). -#}
+{%- set incremental = is_incremental()
+    and '_orders_built_through' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+{%- if incremental %}
+{%- set touched_sql %}
+    select distinct {{ kpi_date_sql }} as kpi_date
     from {{ ref('fct_orders') }}
+    where _built_at > (
+            select coalesce(max(_orders_built_through), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            from {{ this }}
+        )
+        or order_id in (select order_id from {{ ref('stg_routing__order_line_routes') }})
+        or order_id in (select order_id from {{ ref('stg_routing__stock_shortages') }})
+{%- endset %}
+{#- The days to recompute, in a temporary table the orders join to (macros/touched_table.sql). -#}
+{%- set touched = touched_table(touched_sql) %}
+{%- endif %}
+
+with orders as (
+    select * from (
+        select
+            {{ kpi_date_sql }} as kpi_date,
+            channel,
+            coalesce(warehouse_id, 'none') as warehouse_id,
+            coalesce(carrier, 'none') as carrier,
+            coalesce(service_code, 'none') as service_code,
+            order_id,
+            cycle_time_to_despatch_hours,
+            despatched_on_time,
+            despatched_at,
+            is_touchless,
+            exception_count,
+            customer_contacts,
+            label_booking_status,
+            has_timestamp_conflict
+        from {{ ref('fct_orders') }}
+        {%- if incremental %}
+        -- A UTC day is within a day of the local one: the cheap filter first (it skips the time
+        -- zone conversion of the other days' orders), then the exact day.
+        where cast(placed_at as date) in (
+            select cast({{ dbt.dateadd('day', 'offsets.day_offset', 'touched.kpi_date') }} as date)
+            from {{ touched }} as touched
+            cross join (select -1 as day_offset union all select 0 union all select 1) as offsets
+        )
+        {%- endif %}
+    ) as placed
+    {%- if incremental %}
+    where kpi_date in (select kpi_date from {{ touched }})
+    {%- endif %}
 ),
 
 lines as (
@@ -31,6 +79,9 @@ lines as (
     from {{ ref('int_order_lines_unioned') }} as lines
     left join {{ ref('stg_routing__order_line_routes') }} as routes
         on routes.order_id = lines.order_id and routes.line_id = lines.line_id
+    {%- if incremental %}
+    where lines.order_id in (select order_id from orders)
+    {%- endif %}
     group by lines.order_id
 ),
 
@@ -120,5 +171,6 @@ select
     cast(backorder_rate_pct as {{ dbt.type_float() }}) as backorder_rate_pct,
     cast(fill_rate_pct as {{ dbt.type_float() }}) as fill_rate_pct,
     cast(oversold_units as {{ dbt.type_bigint() }}) as oversold_units,
-    cast(orders_excluded_for_conflicts as {{ dbt.type_bigint() }}) as orders_excluded_for_conflicts
+    cast(orders_excluded_for_conflicts as {{ dbt.type_bigint() }}) as orders_excluded_for_conflicts,
+    (select max(_built_at) from {{ ref('fct_orders') }}) as _orders_built_through
 from aggregated
