@@ -20,10 +20,8 @@
     on_schema_change='append_new_columns'
 ) }}
 
-{#- A table built before this model was incremental has no bookkeeping columns: its first
-    incremental build recomputes every order (and adds the columns). -#}
-{%- set incremental = is_incremental()
-    and '_loaded_through' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+{#- Incremental once the table has its bookkeeping column (macros/incremental_with.sql). -#}
+{%- set incremental = incremental_with('_loaded_through') %}
 {%- set event_id_sql = dbt.hash(dbt.concat(["source", "'|'", "event_type", "'|'", "source_record_id"])) %}
 
 {%- set source_loads %}(

@@ -13,10 +13,8 @@
     on_schema_change='append_new_columns'
 ) }}
 
-{#- A table built before this model was incremental has no bookkeeping columns: its first
-    incremental build recomputes every order (and adds the columns). -#}
-{%- set incremental = is_incremental()
-    and '_built_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+{#- Incremental once the table has its bookkeeping column (macros/incremental_with.sql). -#}
+{%- set incremental = incremental_with('_built_at') %}
 {%- if incremental %}
 {%- set touched_sql %}
     select order_id from {{ ref('int_order_events_unioned') }}

@@ -17,10 +17,8 @@
 ) }}
 
 {%- set kpi_date_sql = "cast(" ~ utc_to_local('placed_at', "'" ~ var('reporting_timezone') ~ "'") ~ " as date)" %}
-{#- A table built before this model was incremental has no bookkeeping column: its first
-    incremental build recomputes every day (and adds the column). -#}
-{%- set incremental = is_incremental()
-    and '_orders_built_through' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+{#- Incremental once the table has its bookkeeping column (macros/incremental_with.sql). -#}
+{%- set incremental = incremental_with('_orders_built_through') %}
 {%- if incremental %}
 {%- set touched_sql %}
     select distinct {{ kpi_date_sql }} as kpi_date

@@ -25,10 +25,8 @@
     on_schema_change='append_new_columns'
 ) }}
 
-{#- A table built before this model was incremental has no bookkeeping columns: its first
-    incremental build recomputes every order (and adds the columns). -#}
-{%- set incremental = is_incremental()
-    and '_as_of_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+{#- Incremental once the table has its bookkeeping column (macros/incremental_with.sql). -#}
+{%- set incremental = incremental_with('_as_of_at') %}
 with as_of as (
     select as_of_at from {{ ref('int_data_as_of') }}
 ),
