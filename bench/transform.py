@@ -4,7 +4,7 @@
 ``--step dbt`` runs dbt through its Python API with the project's own profile
 (``ORDERLOOP_WAREHOUSE`` points it at the bench warehouse) and a target folder of its own;
 ``--step publish`` then publishes the marts as ``orderloop run`` does. Reports each step's
-seconds and dbt's slowest nodes (``run_results.json``), the profile docs/PERFORMANCE.md reads.
+seconds and dbt's slowest nodes (from dbt's own results), the profile docs/PERFORMANCE.md reads.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from orderloop.warehouse_memory import duckdb_memory_limit
 SLOWEST_NODES = 8
 BUILD_GROUP = "bench"  # the bench builds the whole project in one build, a pass in three
 PARTIAL_PARSE = "partial_parse.msgpack"
+MANIFEST = "manifest.json"
 
 
 def _dbt_args(command: str, target: Path) -> list[str]:
@@ -74,39 +75,46 @@ def build(
     """
     warehouse, target = warehouse.resolve(), target.resolve()
     _use_warehouse(warehouse)
-    if parse_from is not None and not (target / PARTIAL_PARSE).exists():
+    if parse_from is not None:
         target.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(parse_from.resolve() / PARTIAL_PARSE, target / PARTIAL_PARSE)
+        for name in (PARTIAL_PARSE, MANIFEST):
+            if not (target / name).exists():
+                shutil.copyfile(parse_from.resolve() / name, target / name)
     from dbt.cli.main import dbtRunner
 
     from pipelines.dbt_build_inputs import open_test_windows, plan_build, record_build
 
-    manifest_file = target / "manifest.json"  # the last build's in this folder, if any
+    # The manifest a build plans from: the parse's, as a pass plans from the project's. A build
+    # of a folder without one (the test suite's) is a full build and writes it.
+    manifest_file = target / MANIFEST
+    write_json = not manifest_file.exists()
     started = time.perf_counter()
-    # As a pass plans each of its builds: only the nodes downstream of a changed input. Without
-    # an earlier build here there is nothing to compare with, and everything is built.
+    # As a pass plans each of its builds: only the nodes downstream of a changed input; with no
+    # earlier build recorded in the warehouse, everything.
     plan, exclusions = None, []
-    if manifest_file.exists():
-        manifest = json.loads(manifest_file.read_text())
-        with duckdb.connect(str(warehouse)) as conn:
-            plan = plan_build(conn, manifest, BUILD_GROUP, full_refresh=full_refresh)
-        if not any(plan.needs(node) for node in [*manifest["nodes"], *manifest["sources"]]):
-            return {"seconds": time.perf_counter() - started, "nodes": 0, "node_seconds": 0.0,
-                    "slowest": [], "plan": plan.reason}
-        exclusions = plan.exclusions(manifest)
     with duckdb.connect(str(warehouse)) as conn:
+        if not write_json:
+            manifest = json.loads(manifest_file.read_text())
+            plan = plan_build(conn, manifest, BUILD_GROUP, full_refresh=full_refresh)
+            if not any(plan.needs(node) for node in [*manifest["nodes"], *manifest["sources"]]):
+                return {"seconds": time.perf_counter() - started, "nodes": 0, "node_seconds": 0.0,
+                        "slowest": [], "plan": plan.reason}
+            exclusions = plan.exclusions(manifest)
         open_test_windows(conn, plan)
     result = dbtRunner().invoke([
         *_dbt_args("build", target),
         # As a pass builds (pipelines/assets/transformation.py): unit tests run in the test suite,
-        # the file log at info. (A pass does not write dbt's JSON artifacts; the bench reads
-        # run_results.json for its profile, about 0.6 s a build more.)
+        # the file log at info, and no JSON artifacts (manifest.json and run_results.json cost
+        # about a second a build): the nodes' results come from the runner's own result.
         "--exclude-resource-type", "unit_test", "--log-level-file", "info",
+        *([] if write_json else ["--no-write-json"]),
         *(["--full-refresh"] if full_refresh else []),
         *(["--exclude", " ".join(exclusions)] if exclusions else []),
     ])
-    run_results = json.loads((target / "run_results.json").read_text())
-    nodes_run = run_results["results"]
+    nodes_run = [
+        {"unique_id": node.node.unique_id, "status": str(node.status), "execution_time": node.execution_time}
+        for node in (result.result.results if result.result is not None else [])
+    ]
     failed = [node["unique_id"] for node in nodes_run if node["status"] in ("error", "fail")]
     if not result.success or failed:
         raise RuntimeError(f"dbt build failed: {failed or result.exception}")
