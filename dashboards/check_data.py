@@ -1,6 +1,6 @@
 """The data checks' latest results, as the Exception queue page reads them.
 
-The publishing step writes ``marts.pipeline_checks`` (``pipelines/check_results.py``): each dbt
+The publishing step writes ``marts.pipeline_checks`` (``pipelines/published_checks.py``): each dbt
 test's latest evaluation and each source's freshness. A bad source value or a stuck source is an
 exception too, of the data rather than of an order, so the page lists the checks that failed or
 warned, worst first. A file published before the table existed has no results to show.

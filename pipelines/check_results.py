@@ -1,9 +1,9 @@
-"""The latest result of every data check, as a table in the published copy.
+"""The latest result of every data check, read from the Dagster instance for the published copy.
 
 dbt's tests are Dagster asset checks and the sources have freshness policies, but their
 results live in the Dagster instance, which dashboards must not open (they read only the
 published file). So the publishing step reads them here, through the instance the run
-records into, and writes ``marts.pipeline_checks`` beside the marts:
+records into, for ``marts.pipeline_checks`` beside the marts (``pipelines/published_checks.py``):
 
 - every asset check of the code location, with its latest completed evaluation (a check
   never evaluated is left out; one planned but skipped keeps its previous result);
@@ -11,17 +11,13 @@ records into, and writes ``marts.pipeline_checks`` beside the marts:
   warned past its warn window since its last materialization, failed past its fail window.
   Freshness is computed here from the last materialization because the instance records
   freshness states only when the daemon evaluates them, and ``orderloop run`` has none.
-
-Writing the table is DuckDB-specific (it is written into the published DuckDB file).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import astuple, dataclass
 from datetime import UTC, datetime, timedelta
 
-import duckdb
 from dagster import AssetCheckKey, AssetCheckSeverity, AssetKey, DagsterInstance
 from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 from dagster._core.definitions.freshness import TimeWindowFreshnessPolicy
@@ -30,37 +26,10 @@ from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionRecord,
 )
 
-TABLE = "marts.pipeline_checks"
-TABLE_DDL = f"""
-create table {TABLE} (
-    asset_key varchar not null,
-    check_name varchar not null,
-    check_kind varchar not null,
-    status varchar not null,
-    passed boolean not null,
-    severity varchar not null,
-    evaluated_at timestamp,
-    run_id varchar,
-    message varchar
-)
-"""
+from pipelines.published_checks import CheckResult
+
 FAILED_ROWS_KEY = "dagster_dbt/failed_row_count"
 FRESHNESS_CHECK = "freshness"
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One check's latest outcome; ``status`` is failed, warned or passed."""
-
-    asset_key: str
-    check_name: str
-    check_kind: str
-    status: str
-    passed: bool
-    severity: str
-    evaluated_at: datetime | None
-    run_id: str | None
-    message: str | None
 
 
 def _status(passed: bool, severity: str) -> str:
@@ -191,12 +160,3 @@ def collect_check_results(
         *asset_check_results(instance, graph.asset_check_keys),
         *freshness_results(instance, freshness_policies(graph), now),
     ]
-
-
-def write_check_results(conn: duckdb.DuckDBPyConnection, results: Sequence[CheckResult]) -> int:
-    """Create ``marts.pipeline_checks`` in ``conn`` (schema ``marts`` exists) and fill it."""
-    conn.execute(TABLE_DDL)
-    if results:
-        rows = [astuple(result) for result in results]
-        conn.executemany(f"insert into {TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    return len(results)

@@ -43,8 +43,8 @@ from pathlib import Path
 import duckdb
 
 from orderloop.warehouse_memory import duckdb_memory_limit
-from pipelines.check_results import TABLE as CHECKS_TABLE
-from pipelines.check_results import CheckResult, write_check_results
+from pipelines.published_checks import TABLE as CHECKS_TABLE
+from pipelines.published_checks import CheckResult, write_check_results
 
 PUBLISHED_SCHEMAS = ("marts",)
 # The action queues carry what their actions need: the customer's name, delivery address and

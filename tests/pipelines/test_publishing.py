@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from pipelines import publishing
-from pipelines.check_results import CheckResult
+from pipelines.published_checks import CheckResult
 from pipelines.publishing import publish_marts
 
 START = datetime(2026, 11, 1, 6, 0)
