@@ -2,7 +2,7 @@
 
 The results come from the Dagster instance (``pipelines/check_results.py``); the table and its
 writer live here, free of Dagster, so publication (a DuckDB-only step, which the bench runs in
-a process of its own) does not import Dagster: about 0.6 s of every publication's start-up.
+a process of its own) does not import Dagster: about 0.7 s of every publication's start-up.
 
 Writing the table is DuckDB-specific (it is written into the published DuckDB file).
 """
