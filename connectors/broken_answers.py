@@ -29,7 +29,9 @@ def is_broken_json(response: Response | None, exception: BaseException | None = 
     """A successful answer that says it is JSON and does not parse (dlt's retry predicate)."""
     if response is None or exception is not None or not 200 <= response.status_code < 300:
         return False
-    if not response.content or "json" not in response.headers.get("Content-Type", "").lower():
+    # JSON itself, not JSON Lines (a Shopify bulk file, read as it streams, line by line).
+    media_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    if not (media_type.endswith("/json") or media_type.endswith("+json")) or not response.content:
         return False
     try:
         json.loads(response.content)

@@ -25,6 +25,7 @@ from sandbox.world import opened, world_path
 
 SYSTEM_PREFIXES = (
     ("/admin/api/", "shopify"),
+    ("/shopify-bulk-files/", "shopify_storage"),
     ("/api/v1", "click_and_drop"),
     ("/api/v2", "zendesk"),
     ("/wp-json", "woocommerce"),

@@ -29,6 +29,7 @@ from sandbox.pick_tasks_api import pick_task_routes
 from sandbox.postmark_api import postmark_response, postmark_routes
 from sandbox.query_cost import LeakyBucket, ThrottleConfig
 from sandbox.request_log import RequestLogMiddleware
+from sandbox.shopify_bulk import FILES_PATH as BULK_FILES_PATH
 from sandbox.shopify_graphql import ShopifyGraphQL, graphql_endpoint
 from sandbox.stripe_api import stripe_response, stripe_routes
 from sandbox.timeutil import to_iso
@@ -256,6 +257,8 @@ def create_app(
                 injectors["shopify"].wrap(graphql_endpoint(shopify, shopify_token)),
                 methods=["POST"],
             ),
+            # A bulk operation's file: on storage, not behind the shop's token or its faults.
+            Route(f"{BULK_FILES_PATH}/{{name}}", shopify.bulk.download_endpoint(), methods=["GET"]),
             Route("/api/v1/version", cnd_wrap(cnd["version"]), methods=["GET"]),
             Route("/api/v1/orders", cnd_wrap(cnd["orders"]), methods=["GET", "POST"]),
             Route("/api/v1/orders/{identifiers:path}", cnd_wrap(cnd["specific"]), methods=["GET"]),
@@ -284,6 +287,7 @@ def create_app(
         ],
     )
     app.state.fault_injectors = list(injectors.values())
+    app.state.shopify_bulk = shopify.bulk
     return app
 
 

@@ -6,7 +6,8 @@ errors (HTTP 200) when the leaky bucket runs dry. Orders carry their refunds (a 
 Shopify) and fulfillment orders (a connection); see `shopify_refunds` and
 `shopify_fulfillment_orders` for where they come from. Inventory (locations, inventory items and
 levels, product variants and the `inventorySetQuantities` mutation) is `shopify_inventory`'s; a
-mutation runs in one write transaction and costs 10 points plus its payload. Known differences:
+mutation runs in one write transaction and costs 10 points plus its payload. Bulk query operations
+(`bulkOperationRunQuery`, `currentBulkOperation`, the JSONL file) are `shopify_bulk`'s. Known differences:
 `fullyPaid` is true only for PAID and PARTIALLY_REFUNDED orders; `fulfillmentOrders(displayable:)`
 changes nothing (no fulfillment order is ever merged or moved away, so none is hidden). With
 `FaultConfig.malformed_every` on `shopify`, the chosen orders are broken as they are resolved (see
@@ -46,10 +47,12 @@ from sandbox.malformed import Malformer
 from sandbox.query_cost import MAX_PAGE_SIZE, LeakyBucket, PageSizeError, actual_cost, requested_cost
 from sandbox.relay import CursorError, paginate
 from sandbox.search_query import SearchSyntaxError, parse_search
+from sandbox.shopify_bulk import BulkOperations
 from sandbox.shopify_fulfillment_orders import fulfillment_order_nodes, load_parcels
 from sandbox.shopify_refunds import effective_order, effective_orders
 from sandbox.shopify_schema import SDL
-from sandbox.world import WorldMissingError, opened
+from sandbox.timeutil import to_iso
+from sandbox.world import WorldMissingError, opened, world_now
 
 API_VERSION = "2025-01"
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -75,6 +78,11 @@ class RequestContext:
     malformed: Malformer | None = None
     broken: list[tuple[str, str]] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)
+    # A bulk operation's run: connections take no page size and return every node.
+    bulk: bool = False
+    version: str = API_VERSION
+    base_url: str = ""
+    bulk_operations: BulkOperations | None = None
 
     def served(self, nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """`nodes` as served: the orders `malformed` picks broken (after filtering, sorting and
@@ -111,7 +119,9 @@ SORT_KEYS: dict[str, tuple[Callable[[sqlite3.Row], Any], type]] = {
 }
 
 
-def _page_args(first: int | None, last: int | None) -> None:
+def _page_args(first: int | None, last: int | None, bulk: bool = False) -> None:
+    if bulk and first is None and last is None:
+        return  # a bulk query reads whole connections
     if first is None and last is None:
         raise GraphQLError("you must provide one of first or last")
     if first is not None and last is not None:
@@ -364,8 +374,8 @@ def resolve_orders(
     reverse: bool = False,
 ) -> dict[str, Any]:
     """QueryRoot.orders: filter with the search syntax, sort, then slice by cursor."""
-    _page_args(first, last)
     context: RequestContext = info.context
+    _page_args(first, last, context.bulk)
     try:
         search = parse_search(query)
         rows = [r for r in effective_orders(context.conn) if search.matches(r)]
@@ -408,7 +418,7 @@ def child_connection(key: str) -> Callable[..., dict[str, Any]]:
 
     def resolve(
         parent: dict[str, Any],
-        _info: Any,
+        info: Any,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
@@ -416,7 +426,7 @@ def child_connection(key: str) -> Callable[..., dict[str, Any]]:
         reverse: bool = False,
         **_filters: Any,
     ) -> dict[str, Any]:
-        _page_args(first, last)
+        _page_args(first, last, info.context.bulk)
         try:
             page = paginate(
                 parent[key],
@@ -475,7 +485,30 @@ def build_shopify_schema() -> GraphQLSchema:
     fulfillment_order = schema.get_type("FulfillmentOrder")
     fulfillment_order.fields["lineItems"].resolve = child_connection("_line_items")  # type: ignore[union-attr]
     shopify_inventory.install(schema)
+    query_root.fields["currentBulkOperation"].resolve = resolve_current_bulk_operation
+    assert schema.mutation_type is not None
+    schema.mutation_type.fields["bulkOperationRunQuery"].resolve = resolve_bulk_operation_run_query
     return schema
+
+
+def resolve_current_bulk_operation(_root: object, info: Any, type: str = "QUERY") -> dict[str, Any] | None:
+    """QueryRoot.currentBulkOperation: the shop's latest bulk query (no bulk mutations here)."""
+    context: RequestContext = info.context
+    operation = context.bulk_operations.current() if context.bulk_operations and type == "QUERY" else None
+    return None if operation is None else operation.node(context.base_url)
+
+
+def resolve_bulk_operation_run_query(
+    _root: object, info: Any, query: str, groupObjects: bool | None = None
+) -> dict[str, Any]:
+    """Mutation.bulkOperationRunQuery: start the query in the background (`shopify_bulk`)."""
+    context: RequestContext = info.context
+    assert context.bulk_operations is not None
+    operation, errors = context.bulk_operations.run_query(
+        query, groupObjects, context.version, to_iso(world_now(context.conn))
+    )
+    node = None if operation is None else operation.node(context.base_url)
+    return {"bulkOperation": node, "userErrors": errors}
 
 
 def _error(message: str, code: str | None = None, **extensions: Any) -> dict[str, Any]:
@@ -494,6 +527,9 @@ class ShopifyGraphQL:
         self.bucket = bucket
         self.malformed = malformed
         self.schema = build_shopify_schema()
+        self.bulk = BulkOperations(
+            self.data_dir, self.schema, lambda conn: RequestContext(conn, malformed=self.malformed, bulk=True)
+        )
 
     def _cost_extension(self, requested: int, actual: int | None) -> dict[str, Any]:
         return {
@@ -504,8 +540,11 @@ class ShopifyGraphQL:
             }
         }
 
-    def handle(self, body: bytes, content_type: str) -> tuple[int, dict[str, Any]]:
-        """(HTTP status, JSON payload) for a request body."""
+    def handle(
+        self, body: bytes, content_type: str, version: str = API_VERSION, base_url: str = ""
+    ) -> tuple[int, dict[str, Any]]:
+        """(HTTP status, JSON payload) for a request body to `version`'s endpoint; `base_url` is
+        where the server is reached (a bulk operation's file URL starts with it)."""
         try:
             if "application/graphql" in content_type:
                 query, variables, operation_name = body.decode(), {}, None
@@ -568,7 +607,10 @@ class ShopifyGraphQL:
 
         try:
             with opened(self.data_dir, write=mutation) as conn:
-                context = RequestContext(conn, malformed=self.malformed)
+                context = RequestContext(
+                    conn, malformed=self.malformed, version=version, base_url=base_url,
+                    bulk_operations=self.bulk,
+                )
                 result = execute_sync(
                     self.schema,
                     document,
@@ -605,8 +647,9 @@ def graphql_endpoint(handler: ShopifyGraphQL, access_token: str) -> Callable[[Re
         if request.headers.get("x-shopify-access-token") != access_token:
             return JSONResponse({"errors": INVALID_TOKEN}, status_code=401)
         body = await request.body()
+        base_url = str(request.base_url).rstrip("/")
         status, payload = await run_in_threadpool(
-            handler.handle, body, request.headers.get("content-type", "")
+            handler.handle, body, request.headers.get("content-type", ""), version, base_url
         )
         return JSONResponse(payload, status_code=status, headers={"X-Shopify-API-Version": version})
 

@@ -536,6 +536,38 @@ type QueryRoot {
     query: String
   ): ProductVariantConnection!
   productVariant(id: ID!): ProductVariant
+  currentBulkOperation(type: BulkOperationType = QUERY): BulkOperation
+}
+
+enum BulkOperationType { QUERY MUTATION }
+
+enum BulkOperationStatus { CANCELED CANCELING COMPLETED CREATED EXPIRED FAILED RUNNING }
+
+enum BulkOperationErrorCode { ACCESS_DENIED INTERNAL_SERVER_ERROR TIMEOUT }
+
+type BulkOperation {
+  id: ID!
+  type: BulkOperationType!
+  status: BulkOperationStatus!
+  errorCode: BulkOperationErrorCode
+  createdAt: DateTime!
+  completedAt: DateTime
+  objectCount: UnsignedInt64!
+  rootObjectCount: UnsignedInt64!
+  fileSize: UnsignedInt64
+  url: URL
+  partialDataUrl: URL
+  query: String!
+}
+
+type UserError {
+  field: [String!]
+  message: String!
+}
+
+type BulkOperationRunQueryPayload {
+  bulkOperation: BulkOperation
+  userErrors: [UserError!]!
 }
 
 input InventoryQuantityInput {
@@ -583,6 +615,7 @@ type InventorySetQuantitiesPayload {
 
 type Mutation {
   inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload
+  bulkOperationRunQuery(query: String!, groupObjects: Boolean): BulkOperationRunQueryPayload
 }
 
 schema {

@@ -88,6 +88,23 @@ class ShopifyGraphQLClient:
             raise ShopifyHTTPError(f"{message} ({_operation(request['query'])})", response=response)
         return response
 
+    def download_lines(self, url: str) -> Iterator[bytes]:
+        """A bulk operation's file, line by line as it streams. The URL is signed storage, not
+        the shop: it gets no token, and errors name it without its signature (the query)."""
+        where = url.split("?", 1)[0]
+        try:
+            response = self._session.get(url, stream=True)
+        except RequestException as error:
+            raise ShopifyHTTPError(
+                f"Shopify's bulk file did not download from {where}: {type(error).__name__} after retries"
+            ) from error
+        if response.status_code >= 400:
+            raise ShopifyHTTPError(
+                f"Shopify's bulk file answered HTTP {response.status_code} to GET {where}", response=response
+            )
+        with response:
+            yield from response.iter_lines()
+
     def paginate(self, query: str, connection: str, variables: dict[str, Any]) -> Iterator[list[dict]]:
         """Yield one page of nodes at a time, following ``pageInfo.endCursor``."""
         after = None

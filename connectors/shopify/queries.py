@@ -17,6 +17,7 @@ for only a few nested records per order (``FIRST``); nothing is truncated though
   to 10 tracking numbers). Only an order beyond those limits is still cut, with a warning.
 """
 
+import json
 from collections.abc import Mapping
 
 ORDERS_PAGE_SIZE = 12
@@ -34,34 +35,50 @@ NESTED_PAGE_SIZE = 100  # per order(id:) follow-up page: 303 points for line ite
 # A list asked again in full: transactions and refunds cost 751 points, fulfilments 551.
 REASK_FIRST: dict[str, int] = {"transactions": 250, "fulfillments": 50, "trackingInfo": 10, "refunds": 250}
 
-LINE_ITEM_FIELDS = """
-fragment LineItemFields on LineItem {
-  id sku title quantity originalUnitPriceSet { shopMoney { amount currencyCode } }
-}
+# Each record's fields, once: the fragments below and the bulk query (bulk.py) select these.
+ORDER_SELECTION = """
+id
+legacyResourceId
+name
+createdAt
+updatedAt
+processedAt
+cancelledAt
+cancelReason
+closed
+email
+phone
+currencyCode
+displayFinancialStatus
+displayFulfillmentStatus
+totalPriceSet { shopMoney { amount currencyCode } }
+subtotalPriceSet { shopMoney { amount currencyCode } }
+totalShippingPriceSet { shopMoney { amount currencyCode } }
+customer { id firstName lastName email phone }
+shippingAddress { name address1 address2 city province zip country countryCodeV2 phone }
 """
-TRANSACTION_FIELDS = """
-fragment TransactionFields on OrderTransaction {
-  id kind status processedAt createdAt gateway
-  amountSet { shopMoney { amount currencyCode } }
-}
-"""
-FULFILLMENT_FIELDS = """
-fragment FulfillmentFields on Fulfillment { id status createdAt updatedAt }
-"""
-TRACKING_INFO_FIELDS = """
-fragment TrackingInfoFields on FulfillmentTrackingInfo { number company url }
-"""
-REFUND_FIELDS = """
-fragment RefundFields on Refund {
-  id createdAt note
-  totalRefundedSet { shopMoney { amount currencyCode } }
-}
-"""
-FULFILLMENT_ORDER_FIELDS = """
-fragment FulfillmentOrderFields on FulfillmentOrder {
-  id status requestStatus createdAt updatedAt assignedLocation { name }
-}
-"""
+LINE_ITEM_SELECTION = "id sku title quantity originalUnitPriceSet { shopMoney { amount currencyCode } }"
+TRANSACTION_SELECTION = (
+    "id kind status processedAt createdAt gateway amountSet { shopMoney { amount currencyCode } }"
+)
+FULFILLMENT_SELECTION = "id status createdAt updatedAt"
+TRACKING_INFO_SELECTION = "number company url"
+REFUND_SELECTION = "id createdAt note totalRefundedSet { shopMoney { amount currencyCode } }"
+FULFILLMENT_ORDER_SELECTION = "id status requestStatus createdAt updatedAt assignedLocation { name }"
+
+
+def _fragment(name: str, on: str, selection: str) -> str:
+    return f"\nfragment {name} on {on} {{ {selection} }}\n"
+
+
+LINE_ITEM_FIELDS = _fragment("LineItemFields", "LineItem", LINE_ITEM_SELECTION)
+TRANSACTION_FIELDS = _fragment("TransactionFields", "OrderTransaction", TRANSACTION_SELECTION)
+FULFILLMENT_FIELDS = _fragment("FulfillmentFields", "Fulfillment", FULFILLMENT_SELECTION)
+TRACKING_INFO_FIELDS = _fragment("TrackingInfoFields", "FulfillmentTrackingInfo", TRACKING_INFO_SELECTION)
+REFUND_FIELDS = _fragment("RefundFields", "Refund", REFUND_SELECTION)
+FULFILLMENT_ORDER_FIELDS = _fragment(
+    "FulfillmentOrderFields", "FulfillmentOrder", FULFILLMENT_ORDER_SELECTION
+)
 
 _ORDERS_TEMPLATE = """
 query Orders($first: Int!, $after: String, $query: String) {
@@ -69,25 +86,7 @@ query Orders($first: Int!, $after: String, $query: String) {
     pageInfo { hasNextPage endCursor }
     edges {
       node {
-        id
-        legacyResourceId
-        name
-        createdAt
-        updatedAt
-        processedAt
-        cancelledAt
-        cancelReason
-        closed
-        email
-        phone
-        currencyCode
-        displayFinancialStatus
-        displayFulfillmentStatus
-        totalPriceSet { shopMoney { amount currencyCode } }
-        subtotalPriceSet { shopMoney { amount currencyCode } }
-        totalShippingPriceSet { shopMoney { amount currencyCode } }
-        customer { id firstName lastName email phone }
-        shippingAddress { name address1 address2 city province zip country countryCodeV2 phone }
+        %(order)s
         lineItems(first: %(lineItems)d) {
           pageInfo { hasNextPage endCursor }
           edges { node { ...LineItemFields } }
@@ -115,10 +114,27 @@ _ALL_FRAGMENTS = (
 
 def orders_query(first: Mapping[str, int] = FIRST) -> str:
     """The orders listing asking for ``first[field]`` nested records per order."""
-    return _ORDERS_TEMPLATE % dict(first) + _ALL_FRAGMENTS
+    return _ORDERS_TEMPLATE % {**first, "order": ORDER_SELECTION} + _ALL_FRAGMENTS
 
 
 ORDERS_QUERY = orders_query()
+
+
+def bulk_orders_query(search: str) -> str:
+    """The listing's records for a bulk operation (``bulk.py``): no page sizes (a bulk query
+    reads every node), fields inline, and the search as a literal (a bulk query takes no
+    variables). Line items and fulfilment orders, connections, come back as lines of their own.
+    """
+    return (
+        "{ orders(query: " + json.dumps(search) + ", sortKey: UPDATED_AT) { edges { node {"
+        + ORDER_SELECTION
+        + "lineItems { edges { node { " + LINE_ITEM_SELECTION + " } } }\n"
+        + "transactions { " + TRANSACTION_SELECTION + " }\n"
+        + "fulfillments { " + FULFILLMENT_SELECTION + " trackingInfo { " + TRACKING_INFO_SELECTION + " } }\n"
+        + "refunds { " + REFUND_SELECTION + " }\n"
+        + "fulfillmentOrders { edges { node { " + FULFILLMENT_ORDER_SELECTION + " } } }\n"
+        + "} } } }"
+    )
 
 # order(id:) follow-ups: the rest of one order's connection, from a cursor.
 CONNECTION_QUERIES: dict[str, str] = {

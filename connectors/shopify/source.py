@@ -4,22 +4,36 @@ Incremental on ``updatedAt``: each run asks only for orders updated since the la
 cursor (``updated_at:>=`` in Shopify's search syntax; dlt drops the boundary duplicates
 by primary key) and merges them on the order id, so re-running loads nothing twice.
 Every nested record loads: what the listing leaves out is fetched per order (see
-``nested.py``). An order breaking the API's contract (no valid ``createdAt``, a total
+``nested.py``). With ``bulk_first_load``, a first load (no cursor yet) reads the shop's history
+through one bulk query operation instead of listing pages (``bulk.py``), then lists what changed
+while it ran. An order breaking the API's contract (no valid ``createdAt``, a total
 that is not an amount) goes to ``quarantine`` with the reason instead of ``orders``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import dlt
 
 from connectors.quarantine import Check, all_of, amount, present, quarantine_invalid, timestamp
 from connectors.schema_hints import nullable_columns
+from connectors.shopify.bulk import DEFAULT_TIMEOUT_SECONDS, bulk_pages, run_bulk_query
 from connectors.shopify.client import ShopifyGraphQLClient
 from connectors.shopify.nested import complete_order
-from connectors.shopify.queries import ORDERS_PAGE_SIZE, ORDERS_QUERY
+from connectors.shopify.queries import ORDERS_PAGE_SIZE, ORDERS_QUERY, bulk_orders_query
+
+BULK_PAGE_SIZE = 500  # orders handed to dlt at a time from a bulk file
+
+
+@dataclass(frozen=True)
+class BulkSettings:
+    """How a first load runs its bulk query (``bulk.py``)."""
+
+    api_version: str
+    timeout_seconds: float
 
 
 @dlt.source(name="shopify", max_table_nesting=2)
@@ -29,16 +43,21 @@ def shopify_source(
     api_version: str = "2025-01",
     page_size: int = ORDERS_PAGE_SIZE,
     request_timeout: float | None = None,
+    bulk_first_load: bool = True,
+    bulk_timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> Any:
     """Orders with line items, payments, fulfilments (tracking), refunds and fulfilment orders.
 
     ``request_timeout`` (seconds, ``sources.shopify.request_timeout``) bounds each request;
     a request that times out is retried. Default: dlt's ``runtime.request_timeout``.
+    ``bulk_first_load`` (``sources.shopify.bulk_first_load``): the first load through a bulk
+    operation, waiting at most ``bulk_timeout_seconds`` for it; false lists pages.
     """
     client = ShopifyGraphQLClient(
         shop_url, access_token, api_version, request_timeout=request_timeout, read_only=True
     )
-    return orders(client, page_size).add_yield_map(quarantine_invalid("orders", ORDER_CHECK))
+    bulk = BulkSettings(api_version, bulk_timeout_seconds) if bulk_first_load else None
+    return orders(client, page_size, bulk).add_yield_map(quarantine_invalid("orders", ORDER_CHECK))
 
 
 def _total_amount(order: dict[str, Any]) -> str | None:
@@ -107,12 +126,19 @@ NESTED_HINTS: dict[Any, Any] = {
 def orders(
     client: ShopifyGraphQLClient,
     page_size: int,
+    bulk: BulkSettings | None = None,
     updated_at: dlt.sources.incremental[str] = dlt.sources.incremental(
         # A quarantine entry carries no cursor; it must pass the cursor step, not fail it.
         "updatedAt", initial_value="1970-01-01T00:00:00Z", on_cursor_value_missing="include"
     ),
 ) -> Iterator[list[dict]]:
     search = f"updated_at:>='{updated_at.last_value}'"
+    if bulk is not None and updated_at.last_value == updated_at.initial_value:
+        result = run_bulk_query(client, bulk_orders_query(search), bulk.api_version, bulk.timeout_seconds)
+        yield from bulk_pages(client, result, BULK_PAGE_SIZE)
+        # What changed while the shop ran it, from when it started on the shop's own clock: the
+        # file may hold an order's older version beside another order's newer one.
+        search = f"updated_at:>='{result.created_at}'"
     for page in client.paginate(ORDERS_QUERY, "orders", {"first": page_size, "query": search}):
         # Connections come back unwrapped (``edges.node`` -> list) so dlt makes plain child tables.
         yield [complete_order(client, node) for node in page]

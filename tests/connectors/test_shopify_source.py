@@ -32,7 +32,9 @@ def _count(paths, sql: str) -> int:
 
 def test_loads_every_order_once_and_reruns_load_nothing_new(world, sandbox_url):
     stats = world_stats(world.sandbox)["shopify"]
-    pipeline = _load(world, page_size=7)  # small pages: many cursor hops
+    # Listing pages (a first load through a bulk query is test_shopify_bulk.py's): small pages,
+    # many cursor hops.
+    pipeline = _load(world, page_size=7, bulk_first_load=False)
     assert _count(world, "select count(*) from raw_shopify.orders") == stats["orders_total"]
     assert _count(world, "select count(distinct id) from raw_shopify.orders") == stats["orders_total"]
     assert _count(world, "select count(*) from raw_shopify.orders__line_items") > stats["orders_total"] * 0.9
@@ -40,7 +42,7 @@ def test_loads_every_order_once_and_reruns_load_nothing_new(world, sandbox_url):
     first_run = requests_seen(world.sandbox, system="shopify")
     assert len(first_run) >= stats["orders_total"] / 7, "small pages: one request per page"
 
-    _load(world, page_size=7)
+    _load(world, page_size=7, bulk_first_load=False)
     assert _count(world, "select count(*) from raw_shopify.orders") == stats["orders_total"]
     second_run = requests_seen(world.sandbox, system="shopify", after_id=first_run[-1]["id"])
     # Nothing changed: one request (updated since the cursor) answered with an empty page.
@@ -107,7 +109,8 @@ from pathlib import Path
 from connectors.destination import warehouse_pipeline
 from connectors.shopify import shopify_source
 pipeline = warehouse_pipeline("shopify", Path(sys.argv[1]), Path(sys.argv[2]))
-pipeline.run(shopify_source(page_size=4))  # 322 of the bucket's 400 points
+# Listed in pages, 322 of the bucket's 400 points each: killed while it waits on the bucket.
+pipeline.run(shopify_source(page_size=4, bulk_first_load=False))
 """
 
 
@@ -275,7 +278,8 @@ def test_5xx_rate_limits_stalls_and_resets_are_retried_until_the_load_completes(
     )
     with SandboxServer(world.sandbox, throttle=PLUS_PLAN, faults=faults) as server, \
             sources_pointing_at(server.url):
-        _load(world, page_size=7, request_timeout=2)  # a 2 s read timeout gives up on a 5 s stall
+        # Listed in pages, so every kind of fault is met; a 2 s read timeout gives up on a 5 s stall.
+        _load(world, page_size=7, request_timeout=2, bulk_first_load=False)
     total = world_stats(world.sandbox)["shopify"]["orders_total"]
     assert _count(world, "select count(*) from raw_shopify.orders") == total
     assert _count(world, "select count(distinct id) from raw_shopify.orders") == total
