@@ -3,9 +3,10 @@
 ``orderloop bench`` measures ingest from files; this measures what the file bench leaves out. A
 sandbox world of N orders (both channels, payments, tickets, parcels, 3PL files: the sandbox's own
 proportions) is served on 127.0.0.1, and one real ``full_pass_job`` runs in this process: every
-connector pages its API (GraphQL cost throttling, cursors, rate limits), dbt builds, every action
-calls its API (labels, emails, stock, pick tasks, refunds), the marts are published. Dagster's own
-step records say where the time went; the raw tables say how many rows each connector loaded.
+connector reads its API (Shopify's first load as a bulk query, then cursors, cost throttling and
+rate limits), dbt builds, every action calls its API (labels, emails, stock, pick tasks, refunds),
+the marts are published. Dagster's own step records say where the time went; the raw tables say
+how many rows each connector loaded.
 
 The baseline, in the same run: a pass with nothing new (the loop's fixed cost). It is the third:
 the second still loads what the first one's actions caused (the labels it booked are Click & Drop
