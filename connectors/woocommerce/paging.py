@@ -13,8 +13,9 @@ for good, since the cursor then moves past it. A deleted order shifts the rest t
 pages, starts the sweep again from page 1: what was read stays (merged on id), and the new
 sweep reads the collection as it is now. After ``MAX_SWEEPS`` shifted sweeps the load fails
 rather than loading a collection it could not read whole. A page made only of records already
-met is first asked for once more: that is a stale cache or proxy serving an earlier page, not a
-shift.
+met is dropped and asked for again, up to ``MAX_STALE_ANSWERS`` times in a row: that is a stale
+cache or proxy serving an earlier page, not a shift (once was not enough: a cache that answers
+every few requests from memory can meet the page asked again too).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from requests import Response
 TOTAL_PAGES_HEADER = "X-WP-TotalPages"
 TOTAL_HEADER = "X-WP-Total"
 MAX_SWEEPS = 5
+MAX_STALE_ANSWERS = 5
 
 
 class CollectionKeptShifting(RuntimeError):
@@ -42,16 +44,20 @@ class WordPressPaginator(PageNumberPaginator):
         self.sweeps = 1
         self._seen: set[Any] = set()
         self._total: str | None = None
-        self._asked_again = False
+        self._stale_answers = 0
 
     def update_state(self, response: Response, data: list[Any] | None = None) -> None:
         ids = [record.get("id") for record in data or [] if isinstance(record, dict)]
         total = response.headers.get(TOTAL_HEADER)
         repeated = bool(ids) and all(i in self._seen for i in ids)
-        if repeated and not self._asked_again:
-            self._asked_again = True  # the same page number again, once
+        if repeated and self._stale_answers < MAX_STALE_ANSWERS:
+            self._stale_answers += 1  # the same page number again
+            # Its records were all read already: dropped here (dlt yields the page after this
+            # call), so they are not loaded twice, nor their notes and refunds asked for again.
+            if isinstance(data, list):
+                data.clear()
             return
-        self._asked_again = False
+        self._stale_answers = 0
         shifted = any(i in self._seen for i in ids) or (
             self._total is not None and total is not None and total != self._total
         )

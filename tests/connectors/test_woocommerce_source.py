@@ -103,6 +103,11 @@ def test_full_load_matches_the_store_and_a_rerun_asks_only_after_the_cursor(worl
     )
     assert orphans == 0
 
+    # Refunds are asked for only where the order lists some: one request per such order.
+    refund_requests = [r for r in _woo_requests(world) if r["path"].endswith("/refunds")]
+    refunded = _count(world, "select count(distinct order_id) from raw_woocommerce.order_refunds")
+    assert 0 < refunded == len(refund_requests) < stats["orders_total"]
+
     first = [r for r in _woo_requests(world) if r["path"] == ORDERS_PATH]
     assert all("modified_after" not in _params(r) for r in first), "the first run asks for all history"
     assert len(first) == -(-stats["orders_total"] // 7), "X-WP-TotalPages ends the paging: no empty page"
