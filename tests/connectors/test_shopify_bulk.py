@@ -20,28 +20,20 @@ from sandbox.request_log import requests_seen
 from sandbox.stats import world_stats
 
 # Each table's rows as the warehouse keeps them, named by Shopify ids rather than dlt's row ids.
+DLT_CHILD_COLUMNS = "_dlt_id, _dlt_parent_id, _dlt_list_idx, _dlt_root_id"
+
+
+def _child_rows(table: str, parent: str = "orders", parent_key: str = "order_id") -> str:
+    return f"""
+        select p.id as {parent_key}, c.* exclude ({DLT_CHILD_COLUMNS})
+        from raw_shopify.{parent}__{table} c join raw_shopify.{parent} p on c._dlt_parent_id = p._dlt_id"""
+
+
 TABLES = {
     "orders": "select * exclude (_dlt_id, _dlt_load_id) from raw_shopify.orders",
-    "line_items": """
-        select o.id as order_id, c.* exclude (_dlt_id, _dlt_parent_id, _dlt_list_idx, _dlt_root_id)
-        from raw_shopify.orders__line_items c join raw_shopify.orders o on c._dlt_parent_id = o._dlt_id""",
-    "transactions": """
-        select o.id as order_id, c.* exclude (_dlt_id, _dlt_parent_id, _dlt_list_idx, _dlt_root_id)
-        from raw_shopify.orders__transactions c join raw_shopify.orders o on c._dlt_parent_id = o._dlt_id""",
-    "fulfillments": """
-        select o.id as order_id, c.* exclude (_dlt_id, _dlt_parent_id, _dlt_list_idx, _dlt_root_id)
-        from raw_shopify.orders__fulfillments c join raw_shopify.orders o on c._dlt_parent_id = o._dlt_id""",
-    "tracking_info": """
-        select f.id as fulfillment_id, t.* exclude (_dlt_id, _dlt_parent_id, _dlt_list_idx, _dlt_root_id)
-        from raw_shopify.orders__fulfillments__tracking_info t
-        join raw_shopify.orders__fulfillments f on t._dlt_parent_id = f._dlt_id""",
-    "refunds": """
-        select o.id as order_id, c.* exclude (_dlt_id, _dlt_parent_id, _dlt_list_idx, _dlt_root_id)
-        from raw_shopify.orders__refunds c join raw_shopify.orders o on c._dlt_parent_id = o._dlt_id""",
-    "fulfillment_orders": """
-        select o.id as order_id, c.* exclude (_dlt_id, _dlt_parent_id, _dlt_list_idx, _dlt_root_id)
-        from raw_shopify.orders__fulfillment_orders c
-        join raw_shopify.orders o on c._dlt_parent_id = o._dlt_id""",
+    "tracking_info": _child_rows("tracking_info", "orders__fulfillments", "fulfillment_id"),
+    **{table: _child_rows(table) for table in
+       ("line_items", "transactions", "fulfillments", "refunds", "fulfillment_orders")},
 }
 
 
