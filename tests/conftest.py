@@ -35,6 +35,19 @@ def _plus_plan():
 PLUS_PLAN = _plus_plan()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group the tests for pytest-xdist (`make test` runs two workers, `--dist loadgroup`).
+
+    A file's tests stay on one worker, so a module-scoped world is built once; every test of the
+    demo world (``built_warehouse``, a few minutes to build) shares one worker, so it is built
+    once per run rather than once per worker.
+    """
+    for item in items:
+        uses_demo_world = "built_warehouse" in getattr(item, "fixturenames", ())
+        group = "built_warehouse" if uses_demo_world else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 def use_data_dir(root: Path) -> DataPaths:
     """Point every orderloop path (warehouse, DAGSTER_HOME, dlt state) at ``root``."""
     os.environ["ORDERLOOP_DATA_DIR"] = str(root)
