@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors.destination import load_pending_packages, warehouse_pipeline
+from connectors.destination import load_pending_packages, loader_file_format, warehouse_pipeline
 from connectors.order_files import ImportTally, load_mapping, order_files_source
 from orderloop.erasure import reapply_erasures
 from orderloop.paths import DataPaths
@@ -26,7 +26,7 @@ def import_order_file(file: Path, mapping_file: Path, paths: DataPaths) -> Impor
     pipeline = warehouse_pipeline("order_files", paths.warehouse, paths.dlt_pipelines)
     # A load interrupted earlier is finished first, or run() would load only that and skip this file.
     load_pending_packages(pipeline)
-    info = pipeline.run(source)
+    info = pipeline.run(source, loader_file_format=loader_file_format(pipeline))
     info.raise_on_failed_jobs()
     reapply_erasures(paths.warehouse, pipeline.dataset_name)  # docs/personal-data.md
     return tally

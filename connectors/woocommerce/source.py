@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import dlt
@@ -81,7 +82,7 @@ def woocommerce_source(
                     },
                 },
                 # Last, so a quarantined order still carries its id (and refunds) for its children.
-                "processing_steps": [{"map": _without_links}],
+                "processing_steps": [{"map": _without_links}, {"map": _line_prices_to_column_scale}],
             },
             {
                 "name": "order_notes",
@@ -139,6 +140,22 @@ def modified_after(cursor: str | None) -> str | None:
 def _without_links(order: dict[str, Any]) -> dict[str, Any]:
     """HAL ``_links`` would only add link tables nobody reads."""
     order.pop("_links", None)
+    return order
+
+
+# dlt's decimal columns are DECIMAL(38, 9) unless a hint says otherwise.
+DECIMAL_SCALE = Decimal("1e-9")
+
+
+def _line_prices_to_column_scale(order: dict[str, Any]) -> dict[str, Any]:
+    """A line item's ``price`` is a JSON number, its total over its quantity unrounded
+    (10.00 / 3 comes as 3.3333333333333335), and its column is decimal. Parquet loads refuse a
+    value the column's nine places would cut, where INSERT statements round it silently; so it
+    is rounded here, to what either load keeps."""
+    for line in order.get("line_items") or []:
+        price = line.get("price")
+        if isinstance(price, float):
+            line["price"] = Decimal(repr(price)).quantize(DECIMAL_SCALE, rounding=ROUND_HALF_UP)
     return order
 
 

@@ -11,7 +11,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from connectors.calendar import calendar_source
 from connectors.click_and_drop.source import click_and_drop_source
-from connectors.destination import load_pending_packages, warehouse_pipeline
+from connectors.destination import load_pending_packages, loader_file_format, warehouse_pipeline
 from connectors.easypost.source import easypost_landing_source
 from connectors.shopify import shopify_source
 from connectors.stripe import stripe_source
@@ -82,7 +82,10 @@ def source_assets(
         if pending is not None:
             context.log.info(f"loaded package(s) {pending.loads_ids} a previous run left pending")
         source = build_source(**run_kwargs())
-        yield from dlt.run(context=context, dlt_source=source, dlt_pipeline=pipeline)
+        yield from dlt.run(
+            context=context, dlt_source=source, dlt_pipeline=pipeline,
+            loader_file_format=loader_file_format(pipeline),
+        )
         # The source may still hold a customer erased here (docs/personal-data.md).
         erased = reapply_erasures(data_paths().warehouse, pipeline.dataset_name)
         if erased:

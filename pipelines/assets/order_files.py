@@ -8,7 +8,7 @@ cursor.
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
-from connectors.destination import load_pending_packages, warehouse_pipeline
+from connectors.destination import load_pending_packages, loader_file_format, warehouse_pipeline
 from connectors.order_files import ImportTally, load_mapping, order_files_source
 from orderloop.erasure import reapply_erasures
 from orderloop.paths import data_paths
@@ -39,7 +39,7 @@ def order_file_lines(context: AssetExecutionContext) -> MaterializeResult:
         if pending is not None:
             context.log.info(f"{folder.name}: loaded {pending.loads_ids}, left pending by an earlier run")
         source = order_files_source(bucket_url=folder.as_uri(), mapping=mapping, tally=tally)
-        pipeline.run(source).raise_on_failed_jobs()
+        pipeline.run(source, loader_file_format=loader_file_format(pipeline)).raise_on_failed_jobs()
         reapply_erasures(paths.warehouse, pipeline.dataset_name)  # docs/personal-data.md
     for entry in tally.quarantined[:20]:
         where = f"{entry['file_name']} line {entry['line_number']}"
