@@ -35,17 +35,42 @@ def _plus_plan():
 PLUS_PLAN = _plus_plan()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group the tests for pytest-xdist (`make test` runs two workers, `--dist loadgroup`).
+# The test files of the demo world (``built_warehouse``, a few minutes to build): pytest-xdist
+# gives them to one worker, so the world is built once per run rather than once per worker.
+DEMO_WORLD_FILES = frozenset(
+    [f"tests/dashboards/test_{name}.py" for name in (
+        "dashboard_app", "dashboard_automation_page", "dashboard_browser", "dashboard_carriers_page",
+        "dashboard_cycle_time_breakdowns", "dashboard_data_checks", "dashboard_exceptions_page",
+        "dashboard_injection", "dashboard_overview_page", "dashboard_stock_page", "demo_history",
+    )]
+    + ["tests/reliability/test_personal_data.py", "tests/reliability/test_secrets_stay_out.py"]
+)
 
-    A file's tests stay on one worker, so a module-scoped world is built once; every test of the
-    demo world (``built_warehouse``, a few minutes to build) shares one worker, so it is built
-    once per run rather than once per worker.
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """`make test` runs two workers (pytest-xdist). A file's tests stay on one worker, so a
+    module-scoped world is built once, and the demo world's files share one worker.
+
+    xdist's own ``--dist loadgroup`` would do this with marks, but it renames node ids in a way
+    pytest 9 no longer reads, so the grouping is by file here.
     """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneWorkerPerWorld(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "demo world" if path in DEMO_WORLD_FILES else path
+
+    return OneWorkerPerWorld(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test file that starts using the demo world must join ``DEMO_WORLD_FILES``."""
     for item in items:
-        uses_demo_world = "built_warehouse" in getattr(item, "fixturenames", ())
-        group = "built_warehouse" if uses_demo_world else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+        path = item.nodeid.split("::", 1)[0]
+        if "built_warehouse" in getattr(item, "fixturenames", ()) and path not in DEMO_WORLD_FILES:
+            raise pytest.UsageError(f"{path} uses built_warehouse: add it to DEMO_WORLD_FILES")
 
 
 def use_data_dir(root: Path) -> DataPaths:
