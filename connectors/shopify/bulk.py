@@ -73,12 +73,11 @@ class BulkResult:
 def run_bulk_query(
     client: ShopifyGraphQLClient,
     query: str,
-    api_version: str,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     sleep: Callable[[float], None] = time.sleep,
 ) -> BulkResult:
     """Start ``query`` as a bulk operation and wait for it to complete."""
-    group = api_version == "unstable" or api_version >= GROUP_OBJECTS_SINCE
+    group = client.api_version == "unstable" or client.api_version >= GROUP_OBJECTS_SINCE
     deadline = time.monotonic() + timeout_seconds
     for _attempt in range(START_ATTEMPTS):
         payload = client.execute(_run_mutation(group), {"query": query})["bulkOperationRunQuery"]

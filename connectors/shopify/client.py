@@ -46,6 +46,7 @@ class ShopifyGraphQLClient:
     ) -> None:
         """``read_only``: only queries go through this client, so a POST answered with broken JSON
         is asked again; a client that runs mutations is not (see ``connectors/broken_answers.py``)."""
+        self.api_version = api_version
         self.endpoint = f"{shop_url.rstrip('/')}/admin/api/{api_version}/graphql.json"
         self._headers = {"X-Shopify-Access-Token": access_token, "Content-Type": "application/json"}
         self._sleep = sleep

@@ -13,7 +13,6 @@ that is not an amount) goes to ``quarantine`` with the reason instead of ``order
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import dlt
@@ -26,14 +25,6 @@ from connectors.shopify.nested import complete_order
 from connectors.shopify.queries import ORDERS_PAGE_SIZE, ORDERS_QUERY, bulk_orders_query
 
 BULK_PAGE_SIZE = 500  # orders handed to dlt at a time from a bulk file
-
-
-@dataclass(frozen=True)
-class BulkSettings:
-    """How a first load runs its bulk query (``bulk.py``)."""
-
-    api_version: str
-    timeout_seconds: float
 
 
 @dlt.source(name="shopify", max_table_nesting=2)
@@ -56,8 +47,8 @@ def shopify_source(
     client = ShopifyGraphQLClient(
         shop_url, access_token, api_version, request_timeout=request_timeout, read_only=True
     )
-    bulk = BulkSettings(api_version, bulk_timeout_seconds) if bulk_first_load else None
-    return orders(client, page_size, bulk).add_yield_map(quarantine_invalid("orders", ORDER_CHECK))
+    bulk_timeout = bulk_timeout_seconds if bulk_first_load else None
+    return orders(client, page_size, bulk_timeout).add_yield_map(quarantine_invalid("orders", ORDER_CHECK))
 
 
 def _total_amount(order: dict[str, Any]) -> str | None:
@@ -126,15 +117,16 @@ NESTED_HINTS: dict[Any, Any] = {
 def orders(
     client: ShopifyGraphQLClient,
     page_size: int,
-    bulk: BulkSettings | None = None,
+    bulk_timeout: float | None = None,
     updated_at: dlt.sources.incremental[str] = dlt.sources.incremental(
         # A quarantine entry carries no cursor; it must pass the cursor step, not fail it.
         "updatedAt", initial_value="1970-01-01T00:00:00Z", on_cursor_value_missing="include"
     ),
 ) -> Iterator[list[dict]]:
     search = f"updated_at:>='{updated_at.last_value}'"
-    if bulk is not None and updated_at.last_value == updated_at.initial_value:
-        result = run_bulk_query(client, bulk_orders_query(search), bulk.api_version, bulk.timeout_seconds)
+    # A first load (no cursor yet) through a bulk query, unless ``bulk_timeout`` is None.
+    if bulk_timeout is not None and updated_at.last_value == updated_at.initial_value:
+        result = run_bulk_query(client, bulk_orders_query(search), bulk_timeout)
         yield from bulk_pages(client, result, BULK_PAGE_SIZE)
         # What changed while the shop ran it, from when it started on the shop's own clock: the
         # file may hold an order's older version beside another order's newer one.

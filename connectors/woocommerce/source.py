@@ -50,12 +50,7 @@ def woocommerce_source(
     """
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     config: RESTAPIConfig = {
-        "client": {
-            "base_url": f"{store_url.rstrip('/')}/{API_PATH}/",
-            "auth": HttpBasicAuth(consumer_key, consumer_secret),
-            "paginator": WordPressPaginator(),
-            "session": retrying_session(request_timeout),
-        },
+        "client": _client_settings(store_url, consumer_key, consumer_secret, request_timeout),
         "resource_defaults": {
             "primary_key": "id",
             "write_disposition": "merge",
@@ -95,14 +90,23 @@ def woocommerce_source(
         ],
     }
     orders, notes = rest_api_resources(config)
-    client = RESTClient(
-        base_url=config["client"]["base_url"],
-        auth=HttpBasicAuth(consumer_key, consumer_secret),
-        paginator=WordPressPaginator(),
-        session=retrying_session(request_timeout),
-    )
+    # The refunds transformer asks through a client of its own, built from the same settings
+    # (a paginator keeps its place, so the two cannot share one).
+    client = RESTClient(**_client_settings(store_url, consumer_key, consumer_secret, request_timeout))
     refused = raise_when_refused(consumer_key, consumer_secret)
     return orders, notes, orders | order_refunds(client, per_page, refused)
+
+
+def _client_settings(
+    store_url: str, consumer_key: str, consumer_secret: str, request_timeout: float | None
+) -> dict[str, Any]:
+    """The store's API client, as both rest_api's ``client`` and ``RESTClient`` take it."""
+    return {
+        "base_url": f"{store_url.rstrip('/')}/{API_PATH}/",
+        "auth": HttpBasicAuth(consumer_key, consumer_secret),
+        "paginator": WordPressPaginator(),
+        "session": retrying_session(request_timeout),
+    }
 
 
 @dlt.transformer(name="order_refunds", primary_key="id", write_disposition="merge", columns=REFUND_COLUMNS)
