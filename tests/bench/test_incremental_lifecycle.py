@@ -59,6 +59,21 @@ def test_incremental_build_rewrote_only_the_touched_orders(builds: Builds) -> No
             select order_id from marts.fct_orders
             where _built_at = (select max(_built_at) from marts.fct_orders)
         """).fetchall()}
+        rebuilt_days = {day for (day,) in conn.execute("""
+            select distinct cast(placed_at as date) from marts.fct_orders
+            where _built_at = (select max(_built_at) from marts.fct_orders)
+        """).fetchall()}
+        # The order KPI tables counted again the days of those orders only.
+        recounted = {
+            table: (
+                {day for (day,) in conn.execute(f"""
+                    select distinct placed_on from marts.{table}
+                    where _orders_built_through = (select max(_orders_built_through) from marts.{table})
+                """).fetchall()},
+                conn.execute(f"select count(distinct placed_on) from marts.{table}").fetchone()[0],
+            )
+            for table in ("kpi_order_cycle_times", "kpi_order_milestone_hours", "kpi_carrier_orders")
+        }
     new_orders = int(HISTORY_ORDERS * NEW_SHARE)
     assert orders == HISTORY_ORDERS + new_orders
     assert set(touched_old) <= rebuilt
@@ -72,3 +87,6 @@ def test_incremental_build_rewrote_only_the_touched_orders(builds: Builds) -> No
     assert rebuilt | {clock_order} <= orders_rebuilt
     assert len(orders_rebuilt) < orders / 2
     assert 0 < parcels_rebuilt < parcels / 2
+    for table, (days, all_days) in recounted.items():
+        assert days <= rebuilt_days, table
+        assert 0 < len(days) < all_days, table

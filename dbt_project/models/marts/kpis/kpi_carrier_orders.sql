@@ -2,16 +2,41 @@
     the carrier outcomes the Carriers page shows, so it reads thousands of rows instead of
     joining every order to its events. An order counts as a failed booking if any of its
     orderloop bookings was rejected (as kpi_daily); transit is despatch to first delivery,
-    left out when the timestamps contradict each other. -#}
-with bookings as (
+    left out when the timestamps contradict each other.
+    Incremental by UTC placed day (delete+insert on placed_on; macros/placed_days_touched.sql):
+    a build counts again the days of the orders fct_orders rewrote since its last build (a
+    booking or delivery event rewrites its order there too). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='placed_on',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns'
+) }}
+{%- set touched = placed_days_touched() %}
+
+with counted_orders as (
+    select * from {{ ref('fct_orders') }}
+    {%- if touched %}
+    where cast(placed_at as date) in (select placed_on from {{ touched }})
+    {%- endif %}
+),
+
+bookings as (
     select order_id, max(case when event_type = 'label_booking_failed' then 1 else 0 end) = 1 as failed
     from {{ ref('fct_order_events') }}
     where event_type in ('label_booked', 'label_booking_failed')
+    {%- if touched %}
+        and order_id in (select order_id from counted_orders)
+    {%- endif %}
     group by order_id
 ),
 
 failed_deliveries as (
-    select distinct order_id from {{ ref('fct_order_events') }} where event_type = 'delivery_failed'
+    select distinct order_id from {{ ref('fct_order_events') }}
+    where event_type = 'delivery_failed'
+    {%- if touched %}
+        and order_id in (select order_id from counted_orders)
+    {%- endif %}
 ),
 
 orders as (
@@ -32,7 +57,7 @@ orders as (
         orders.despatched_at is not null as is_despatched,
         orders.delivered_at is not null as is_delivered,
         orders.delivered_on_time
-    from {{ ref('fct_orders') }} as orders
+    from counted_orders as orders
     left join bookings on bookings.order_id = orders.order_id
     left join failed_deliveries on failed_deliveries.order_id = orders.order_id
 )
@@ -50,6 +75,7 @@ select
     is_despatched,
     is_delivered,
     delivered_on_time,
-    count(*) as orders
+    count(*) as orders,
+    (select max(_built_at) from {{ ref('fct_orders') }}) as _orders_built_through
 from orders
 group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12

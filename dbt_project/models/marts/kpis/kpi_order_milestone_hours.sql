@@ -1,26 +1,50 @@
 {#- Orders counted per UTC placed day, channel, warehouse, carrier, service, milestone and hours
     from placed to that milestone, so the Cycle time page's breakdowns read thousands of rows
-    instead of every order, with exact percentiles (each value is here with its count). -#}
-with milestones as (
+    instead of every order, with exact percentiles (each value is here with its count).
+    Incremental by UTC placed day (delete+insert on placed_on; macros/placed_days_touched.sql):
+    a build counts again the days of the orders fct_orders rewrote since its last build. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='placed_on',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns'
+) }}
+{%- set touched = placed_days_touched() %}
+
+with orders as (
+    select * from {{ ref('fct_orders') }}
+    {%- if touched %}
+    where cast(placed_at as date) in (select placed_on from {{ touched }})
+    {%- endif %}
+),
+
+milestones as (
     select placed_at, channel, warehouse_id, carrier, service_code,
         'despatch' as milestone, cycle_time_to_despatch_hours as hours
-    from {{ ref('fct_orders') }}
+    from orders
     where cycle_time_to_despatch_hours is not null
     union all
     select placed_at, channel, warehouse_id, carrier, service_code,
         'delivery' as milestone, cycle_time_to_delivery_hours as hours
-    from {{ ref('fct_orders') }}
+    from orders
     where cycle_time_to_delivery_hours is not null
+),
+
+counted as (
+    select
+        cast(placed_at as date) as placed_on,
+        channel,
+        warehouse_id,
+        carrier,
+        service_code,
+        milestone,
+        hours,
+        count(*) as orders
+    from milestones
+    group by 1, 2, 3, 4, 5, 6, 7
 )
 
 select
-    cast(placed_at as date) as placed_on,
-    channel,
-    warehouse_id,
-    carrier,
-    service_code,
-    milestone,
-    hours,
-    count(*) as orders
-from milestones
-group by 1, 2, 3, 4, 5, 6, 7
+    counted.*,
+    (select max(_built_at) from {{ ref('fct_orders') }}) as _orders_built_through
+from counted
