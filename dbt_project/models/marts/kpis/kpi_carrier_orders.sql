@@ -3,22 +3,13 @@
     joining every order to its events. An order counts as a failed booking if any of its
     orderloop bookings was rejected (as kpi_daily); transit is despatch to first delivery,
     left out when the timestamps contradict each other.
-    Incremental by UTC placed day (delete+insert on placed_on; macros/placed_days_touched.sql):
+    Incremental by UTC placed day (delete+insert on placed_on; macros/incremental_by_placed_day.sql):
     a build counts again the days of the orders fct_orders rewrote since its last build (a
     booking or delivery event rewrites its order there too). -#}
-{{ config(
-    materialized='incremental',
-    unique_key='placed_on',
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns'
-) }}
-{%- set touched = placed_days_touched() %}
+{%- set touched = incremental_by_placed_day() %}
 
 with counted_orders as (
-    select * from {{ ref('fct_orders') }}
-    {%- if touched %}
-    where cast(placed_at as date) in (select placed_on from {{ touched }})
-    {%- endif %}
+    {{ orders_to_count(touched) }}
 ),
 
 bookings as (
@@ -76,6 +67,6 @@ select
     is_delivered,
     delivered_on_time,
     count(*) as orders,
-    (select max(_built_at) from {{ ref('fct_orders') }}) as _orders_built_through
+    {{ orders_built_through() }} as _orders_built_through
 from orders
 group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12

@@ -3,15 +3,9 @@
     minute precision, which bounds the rows per day; percentiles over any range of days and
     channels stay exact (each order's value is here, with its count), unlike percentiles
     summed from kpi_daily. Days are UTC, as the dashboards' date filter is.
-    Incremental by UTC placed day (delete+insert on placed_on; macros/placed_days_touched.sql):
+    Incremental by UTC placed day (delete+insert on placed_on; macros/incremental_by_placed_day.sql):
     a build counts again the days of the orders fct_orders rewrote since its last build. -#}
-{{ config(
-    materialized='incremental',
-    unique_key='placed_on',
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns'
-) }}
-{%- set touched = placed_days_touched() %}
+{%- set touched = incremental_by_placed_day() %}
 
 with counted as (
     select
@@ -28,14 +22,11 @@ with counted as (
         count(case when is_touchless then 1 end) as orders_touchless,
         cast(coalesce(sum(exception_count), 0) as {{ dbt.type_bigint() }}) as exceptions,
         cast(coalesce(sum(customer_contacts), 0) as {{ dbt.type_bigint() }}) as customer_contacts
-    from {{ ref('fct_orders') }}
-    {%- if touched %}
-    where cast(placed_at as date) in (select placed_on from {{ touched }})
-    {%- endif %}
+    from ({{ orders_to_count(touched) }}) as orders
     group by 1, 2, 3, 4, 5
 )
 
 select
     counted.*,
-    (select max(_built_at) from {{ ref('fct_orders') }}) as _orders_built_through
+    {{ orders_built_through() }} as _orders_built_through
 from counted

@@ -1,21 +1,12 @@
 {#- Orders counted per UTC placed day, channel, warehouse, carrier, service, milestone and hours
     from placed to that milestone, so the Cycle time page's breakdowns read thousands of rows
     instead of every order, with exact percentiles (each value is here with its count).
-    Incremental by UTC placed day (delete+insert on placed_on; macros/placed_days_touched.sql):
+    Incremental by UTC placed day (delete+insert on placed_on; macros/incremental_by_placed_day.sql):
     a build counts again the days of the orders fct_orders rewrote since its last build. -#}
-{{ config(
-    materialized='incremental',
-    unique_key='placed_on',
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns'
-) }}
-{%- set touched = placed_days_touched() %}
+{%- set touched = incremental_by_placed_day() %}
 
 with orders as (
-    select * from {{ ref('fct_orders') }}
-    {%- if touched %}
-    where cast(placed_at as date) in (select placed_on from {{ touched }})
-    {%- endif %}
+    {{ orders_to_count(touched) }}
 ),
 
 milestones as (
@@ -46,5 +37,5 @@ counted as (
 
 select
     counted.*,
-    (select max(_built_at) from {{ ref('fct_orders') }}) as _orders_built_through
+    {{ orders_built_through() }} as _orders_built_through
 from counted
