@@ -155,9 +155,11 @@ def _line_prices_to_column_scale(order: dict[str, Any]) -> dict[str, Any]:
     """A line item's ``price`` is a JSON number, its total over its quantity unrounded
     (10.00 / 3 comes as 3.3333333333333335), and its column is decimal. Parquet loads refuse a
     value the column's nine places would cut, where INSERT statements round it silently; so it
-    is rounded here, to what either load keeps."""
-    for line in order.get("line_items") or []:
-        price = line.get("price")
+    is rounded here, to what either load keeps. A ``line_items`` that is not a list of objects
+    breaks the API's contract: it is left as received, for staging to keep the order aside."""
+    lines = order.get("line_items")
+    for line in lines if isinstance(lines, list) else []:
+        price = line.get("price") if isinstance(line, dict) else None
         if isinstance(price, float):
             line["price"] = Decimal(repr(price)).quantize(DECIMAL_SCALE, rounding=ROUND_HALF_UP)
     return order

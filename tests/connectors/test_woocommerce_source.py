@@ -238,3 +238,26 @@ def test_a_load_killed_midway_loses_and_duplicates_nothing(world, monkeypatch):
     assert _count(world, "select count(*) from raw_woocommerce.orders") == stats["orders_total"]
     assert _count(world, "select count(distinct id) from raw_woocommerce.orders") == stats["orders_total"]
     assert _count(world, "select count(*) from raw_woocommerce.order_notes") == stats["notes_total"]
+
+
+@pytest.mark.parametrize(
+    "line_items",
+    ["not a list", ["not an object", 3], [{"price": "3.33"}], None],
+    ids=["a string", "non-objects", "a price as text", "none"],
+)
+def test_line_items_outside_the_contract_are_left_as_received(line_items):
+    """The price rounding runs on every order before quarantine can see it, so it must not raise
+    on an answer that breaks the contract: such an order loads as it came, for staging to judge."""
+    from connectors.woocommerce.source import _line_prices_to_column_scale
+
+    order = {"id": 7, "line_items": line_items}
+    assert _line_prices_to_column_scale(dict(order)) == order
+
+
+def test_a_line_price_is_rounded_to_the_columns_nine_places():
+    from decimal import Decimal
+
+    from connectors.woocommerce.source import _line_prices_to_column_scale
+
+    order = _line_prices_to_column_scale({"line_items": [{"price": 10.00 / 3}, {"price": 2.5}]})
+    assert [line["price"] for line in order["line_items"]] == [Decimal("3.333333333"), Decimal("2.500000000")]
