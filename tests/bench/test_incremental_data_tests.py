@@ -112,3 +112,31 @@ def test_a_staging_key_test_checks_the_newest_loads_keys_against_every_row(
     full = _copy(builds.full, tmp_path / "full_lines")
     _, compiled = _dbt_test(full, tmp_path / "full_lines_target", LINES, LINE_KEY)
     assert "_dlt_load_id >" not in compiled
+
+
+def test_a_models_not_null_test_fails_on_a_null_in_any_of_its_columns_and_names_it(
+    builds: Builds, tmp_path: Path
+) -> None:
+    """``not_null_columns`` checks several columns in one node: a null in any of them fails it,
+    and its failing rows say which column and how many rows (tests/generic/not_null_columns.sql).
+    On an incremental model it reads the newest build's rows, as the one-column tests did."""
+    model, test = "int_orders_milestoned", "test.orderloop.not_null_columns_int_orders_milestoned"
+    clean = _copy(builds.incremental, tmp_path / "clean_nn")
+    statuses, compiled = _dbt_test(clean, tmp_path / "clean_nn_target", model, test)
+    assert [status for name, status in statuses.items() if name.startswith(test)] == ["pass"], statuses
+    assert "_built_at = (select max(_built_at)" in compiled
+
+    warehouse = _copy(builds.incremental, tmp_path / "null_status")
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute(f"""
+            update intermediate.{model} set status = null
+            where order_id in (
+                select order_id from intermediate.{model}
+                where _built_at = (select max(_built_at) from intermediate.{model})
+                order by order_id limit 2
+            )
+        """)
+    statuses, compiled = _dbt_test(warehouse, tmp_path / "null_status_target", model, test)
+    assert [status for name, status in statuses.items() if name.startswith(test)] == ["fail"], statuses
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        assert conn.execute(compiled).fetchall() == [("status", 2)]
