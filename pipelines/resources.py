@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from dagster import ConfigurableResource
 from dagster_dbt import DbtCliResource
+from dagster_dbt.compat import DBT_PYTHON_VERSION
 from dagster_dlt import DagsterDltResource
 
 from orderloop.paths import data_paths
@@ -33,9 +36,33 @@ class WarehouseResource(ConfigurableResource):
         return duckdb.connect(str(self.warehouse_path))
 
 
+class DbtCoreCliResource(DbtCliResource):
+    """dagster-dbt's resource for the dbt-core of orderloop's own lock, without two start-up costs
+    a pass does not use.
+
+    Before each run's first build dagster-dbt asks the executable its version (``dbt --version``)
+    to tell dbt Fusion from dbt Core: a child process that imports dbt and asks pypi.org for the
+    latest release (one request per package, up to 1 s each), about 1.9 s here, and a call
+    beyond 127.0.0.1 at run time. The executable is the dbt-core installed beside this Python
+    (``orderloop.environment`` puts it first on PATH), whose version dagster-dbt has imported. And
+    for every build it opens a dbt adapter in this process (0.4 to 1.4 s), which only
+    ``fetch_row_counts`` and ``fetch_column_metadata`` use; no asset calls them, and dagster-dbt
+    runs without an adapter for Fusion already. Both are private hooks of dagster-dbt, pinned in
+    the lock; ``tests/pipelines/test_dbt_resource.py`` fails if an upgrade renames them.
+    """
+
+    @cached_property
+    def _cli_version(self) -> Any:
+        # The version of the dbt-core dagster-dbt imported, a packaging Version as it expects.
+        return DBT_PYTHON_VERSION
+
+    def _initialize_dbt_core_adapter(self, args: Any) -> None:
+        return None
+
+
 def build_resources() -> dict[str, object]:
     return {
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": DbtCoreCliResource(project_dir=dbt_project),
         "dlt": DagsterDltResource(),
         "warehouse": WarehouseResource(),
     }
