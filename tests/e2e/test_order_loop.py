@@ -7,6 +7,11 @@ sandbox's own account of what it holds.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import duckdb
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
@@ -20,21 +25,62 @@ def _scalar(path, sql: str):
         return conn.execute(sql).fetchone()[0]
 
 
+@contextmanager
+def _outside_calls_recorded() -> Iterator[list[str]]:
+    """Every HTTP(S) client that honours the proxy variables (requests, httpx, urllib: dlt's,
+    dbt's, Dagster's, in this process and its children) sends what is not for 127.0.0.1 to a
+    local proxy that refuses it and writes down where it was going."""
+    seen: list[str] = []
+
+    class Refuse(BaseHTTPRequestHandler):
+        def _refuse(self) -> None:
+            seen.append(self.requestline)
+            self.send_error(403, "orderloop's tests reach nothing beyond 127.0.0.1")
+
+        do_CONNECT = do_GET = do_POST = do_PUT = do_HEAD = _refuse
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    proxy = f"http://127.0.0.1:{server.server_address[1]}"
+    with pytest.MonkeyPatch.context() as env:
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+            env.setenv(name, proxy)
+        for name in ("NO_PROXY", "no_proxy"):
+            env.setenv(name, "127.0.0.1,localhost")
+        try:
+            yield seen
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
 @pytest.fixture(scope="module")
 def looped_world(tmp_path_factory):
-    """A world after one `orderloop run`, shared by the checks below (a pass takes ~30 s)."""
+    """A world after one `orderloop run`, shared by the checks below (a pass takes ~30 s), with
+    the calls it tried beyond 127.0.0.1."""
     from sandbox.generator import generate_world
     from tests.conftest import WORLD_DAYS, WORLD_NOW, WORLD_SEED, use_data_dir
 
     paths = use_data_dir(tmp_path_factory.mktemp("loop") / "data")
     generate_world(paths.sandbox, days=WORLD_DAYS, seed=WORLD_SEED, now=WORLD_NOW)
     before = world_stats(paths.sandbox)
-    assert main(["run"]) == 0
-    return paths, before
+    with _outside_calls_recorded() as outside_calls:
+        assert main(["run"]) == 0
+    return paths, before, outside_calls
+
+
+def test_the_pass_reaches_nothing_beyond_127_0_0_1(looped_world):
+    """No telemetry, no version checks: dagster-dbt's `dbt --version` asked pypi.org every run
+    until the dbt resource stopped calling it (pipelines/resources.py)."""
+    _, _, outside_calls = looped_world
+    assert outside_calls == []
 
 
 def test_fct_orders_holds_exactly_the_sandbox_orders(looped_world):
-    paths, _ = looped_world
+    paths, *_ = looped_world
     stats = world_stats(paths.sandbox)
     total = stats["shopify"]["orders_total"] + stats["woocommerce"]["orders_total"]
     assert _scalar(paths.warehouse, "select count(*) from marts.fct_orders") == total
@@ -61,7 +107,7 @@ def _waiting_for_a_label(stats: dict) -> dict[str, int]:
 
 def test_every_paid_open_valid_order_has_exactly_one_booking(looped_world):
     """Every channel: the sandbox's warehouses match each booking's reference to its order."""
-    paths, before = looped_world
+    paths, before, _ = looped_world
     waiting = _waiting_for_a_label(before)
     assert all(waiting.values()), f"the world must leave work to do on every channel: {waiting}"
     assert orders_missing_booking(paths.sandbox) == []
@@ -75,7 +121,7 @@ def test_every_order_in_the_pick_queue_was_released_once_to_its_warehouse(looped
     (one release per order, at the warehouse routing chose, nothing ignored as a duplicate)."""
     import sqlite3
 
-    paths, _ = looped_world
+    paths, *_ = looped_world
     with duckdb.connect(str(paths.warehouse), read_only=True) as conn:
         queue = "select distinct order_reference, warehouse_id from marts.pick_task_queue"
         queued = dict(conn.execute(queue).fetchall())
@@ -97,7 +143,7 @@ def test_every_order_in_the_pick_queue_was_released_once_to_its_warehouse(looped
 
 
 def test_booking_results_flow_back_into_fct_orders(looped_world):
-    paths, before = looped_world
+    paths, before, _ = looped_world
     booked = dict(
         duckdb.connect(str(paths.warehouse), read_only=True).execute(
             "select channel, count(*) from marts.fct_orders where label_booking_status = 'booked'"
@@ -110,7 +156,7 @@ def test_booking_results_flow_back_into_fct_orders(looped_world):
 def test_invalid_addresses_are_held_before_the_carrier_sees_them(looped_world):
     """Validation at the earliest point: an order whose postcode is malformed gets an open,
     fulfilment-holding address_invalid exception and is never sent to Click & Drop."""
-    paths, _ = looped_world
+    paths, *_ = looped_world
     assert world_stats(paths.sandbox)["click_and_drop"]["bookings_rejected"] == 0
     held = _scalar(
         paths.warehouse,
@@ -129,7 +175,7 @@ def test_invalid_addresses_are_held_before_the_carrier_sees_them(looped_world):
 
 
 def test_sla_columns_are_filled(looped_world):
-    paths, _ = looped_world
+    paths, *_ = looped_world
     missing_due = _scalar(
         paths.warehouse, "select count(*) from marts.fct_orders where despatch_due_at is null"
     )
@@ -143,7 +189,7 @@ def test_sla_columns_are_filled(looped_world):
 
 
 def test_a_second_run_changes_nothing(looped_world):
-    paths, _ = looped_world
+    paths, *_ = looped_world
     tables = [
         "marts.fct_orders", "marts.fct_order_events", "actions.label_bookings", "actions.stock_pushes",
         "actions.notifications", "actions.pick_task_ledger", "actions.pick_task_batches",
@@ -188,7 +234,7 @@ def test_the_sensor_requests_one_booking_run_per_new_queue(looped_world):
         assert isinstance(SkipReason(again.skip_message), SkipReason)
 
         # The requested run books nothing new: every queued order is already in the ledger.
-        paths, _ = looped_world
+        paths, *_ = looped_world
         accepted = world_stats(paths.sandbox)["click_and_drop"]["bookings_accepted"]
         from orderloop.run_pass import sandbox_for_run
 
@@ -215,7 +261,7 @@ def test_the_dashboard_loads_while_a_pipeline_run_writes(looped_world):
     import sys
     import time
 
-    paths, _ = looped_world
+    paths, *_ = looped_world
     # The overview's first Orders tile (today's orders); the world stands still, so every
     # render during and after the run must show what the published copy showed before it.
     expected = _dashboard_orders_tile(paths)
@@ -242,7 +288,7 @@ def test_the_dashboard_does_not_need_the_warehouse_lock(looped_world):
     import subprocess
     import sys
 
-    paths, _ = looped_world
+    paths, *_ = looped_world
     holder = subprocess.Popen(
         [sys.executable, "-c",
          f"import duckdb, sys; c = duckdb.connect({str(paths.warehouse)!r}); print('locked', flush=True);"
@@ -262,7 +308,7 @@ def test_every_source_reconciles_with_what_the_sandbox_holds(looped_world):
     """One `orderloop run` loads every system; totals match the sandbox's own account."""
     from connectors.stripe import DEFAULT_EVENT_TYPES
 
-    paths, _ = looped_world
+    paths, *_ = looped_world
     stats = world_stats(paths.sandbox)
     expected = {
         "raw_woocommerce.orders": stats["woocommerce"]["orders_total"],
@@ -288,7 +334,7 @@ def test_every_source_reconciles_with_what_the_sandbox_holds(looped_world):
 def test_every_invalid_shopify_address_is_an_exception_with_its_reason(looped_world):
     """The contact validation asset ran in the pass and fct_exceptions holds one
     address_invalid per Shopify order the sandbox gave a broken address, naming the postcode."""
-    paths, _ = looped_world
+    paths, *_ = looped_world
     expected = world_stats(paths.sandbox)["shopify"]["orders_address_invalid"]
     assert expected > 0, "the world should hold some broken addresses"
     flagged = _scalar(
@@ -307,7 +353,7 @@ def test_every_invalid_shopify_address_is_an_exception_with_its_reason(looped_wo
 
 
 def test_exceptions_resolve_and_the_queue_holds_only_open_ones(looped_world):
-    paths, _ = looped_world
+    paths, *_ = looped_world
     open_count = _scalar(paths.warehouse, "select count(*) from marts.fct_exceptions where is_open")
     queued = _scalar(paths.warehouse, "select count(*) from marts.exception_queue")
     assert queued == open_count > 0
@@ -332,7 +378,7 @@ def test_the_printed_kpi_summary_agrees_with_an_independent_reading_of_fct_order
 
     from orderloop.summary import kpi_summary
 
-    paths, _ = looped_world
+    paths, *_ = looped_world
     with duckdb.connect(str(paths.published), read_only=True) as conn:
         cursor = conn.execute(
             "select cycle_time_to_despatch_hours, despatched_on_time, delivered_at, delivered_on_time,"
@@ -364,7 +410,7 @@ def test_the_sql_examples_in_the_warehouse_docs_run_on_the_published_marts(loope
 
     from orderloop.paths import PROJECT_ROOT
 
-    paths, _ = looped_world
+    paths, *_ = looped_world
     docs = (PROJECT_ROOT / "docs" / "warehouse.md").read_text()
     queries = re.findall(r"```sql\n(.*?)```", docs, flags=re.DOTALL)
     assert len(queries) >= 3
@@ -376,7 +422,7 @@ def test_the_sql_examples_in_the_warehouse_docs_run_on_the_published_marts(loope
 def test_routing_plans_every_open_order_and_stock_adds_up(looped_world):
     """Every order awaiting fulfilment has a routing row per line; reserved stock is exactly
     the routed units; available to sell never goes negative."""
-    paths, _ = looped_world
+    paths, *_ = looped_world
     unrouted = _scalar(
         paths.warehouse,
         "select count(*) from intermediate.int_order_lines_unioned as l"
@@ -416,7 +462,7 @@ def test_dbt_docs_generate_describes_every_mart_column(looped_world, tmp_path):
 
     from orderloop.paths import PROJECT_ROOT
 
-    paths, _ = looped_world
+    paths, *_ = looped_world
     project = PROJECT_ROOT / "dbt_project"
     dbt = Path(sys.executable).parent / "dbt"
     env = {
@@ -443,7 +489,7 @@ def test_dbt_docs_generate_describes_every_mart_column(looped_world, tmp_path):
 def test_the_pass_publishes_available_stock_to_both_channels_once(looped_world):
     """After a pass, each channel shows what stock_sync_queue says for every SKU it sells,
     and the second pass (test_a_second_run_changes_nothing ran it) pushed nothing again."""
-    paths, _ = looped_world
+    paths, *_ = looped_world
     with duckdb.connect(str(paths.warehouse), read_only=True) as conn:
         queue = conn.execute(
             "select channel, sku, coalesce(location, 'all'), quantity from marts.stock_sync_queue"
@@ -470,7 +516,7 @@ def test_every_due_notification_was_emailed_exactly_once(looped_world):
 
     from orderloop.rule_sets import notification_rules
 
-    paths, _ = looped_world
+    paths, *_ = looped_world
     with duckdb.connect(str(paths.warehouse), read_only=True) as conn:
         cursor = conn.execute("select kind, exception_reason from marts.notification_queue")
         queued = cursor.fetchall()
@@ -493,7 +539,7 @@ def test_every_due_notification_was_emailed_exactly_once(looped_world):
 def test_every_owed_refund_was_requested_once(looped_world):
     """Cancelled orders with a captured, unrefunded payment get one Stripe refund each (the
     sandbox's merchant voids or refunds its own cancellations, so usually none are owed)."""
-    paths, _ = looped_world
+    paths, *_ = looped_world
     unrequested = _scalar(
         paths.warehouse,
         "select count(*) from marts.refund_queue as q where not exists (select 1 from actions.refunds as r"
@@ -512,7 +558,7 @@ def test_loop_latency_from_a_new_order_to_its_label(looped_world, record_propert
 
     from sandbox.clock import advance
 
-    paths, _ = looped_world
+    paths, *_ = looped_world
     advance(paths.sandbox, hours=3)
     waiting = set(orders_missing_booking(paths.sandbox))
     assert waiting, "three world hours should bring new paid orders"
