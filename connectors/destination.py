@@ -6,7 +6,10 @@ a lakehouse) is a change here and in the dbt profile, not in any source.
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dlt
@@ -32,12 +35,29 @@ def warehouse_pipeline(
     ``instance`` names one of several pipelines of the same source (one per landing
     folder, say), each with its own incremental state.
     """
-    return dlt.pipeline(
-        pipeline_name=f"orderloop_{source_name}" + (f"_{instance}" if instance else ""),
-        destination=dlt.destinations.duckdb(warehouse_credentials(warehouse)),
-        dataset_name=raw_dataset(source_name),
-        pipelines_dir=str(pipelines_dir),
-    )
+    with _one_creator_at_a_time(pipelines_dir):
+        return dlt.pipeline(
+            pipeline_name=f"orderloop_{source_name}" + (f"_{instance}" if instance else ""),
+            destination=dlt.destinations.duckdb(warehouse_credentials(warehouse)),
+            dataset_name=raw_dataset(source_name),
+            pipelines_dir=str(pipelines_dir),
+        )
+
+
+@contextmanager
+def _one_creator_at_a_time(pipelines_dir: Path) -> Iterator[None]:
+    """dlt creates a new pipeline's working folder by wiping it, creating it (refusing one that
+    exists) and writing its state, with no lock: two processes opening the same new pipeline at
+    once (a Dagster code server and a run, or two test workers importing the definitions) fail
+    with FileExistsError or lose the folder under each other. An advisory lock (POSIX, as the
+    landing area's fsyncs are) makes the second open the folder the first created."""
+    pipelines_dir.mkdir(parents=True, exist_ok=True)
+    with open(pipelines_dir / ".opening.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 # DuckDB-only: DuckDB reads Parquet natively. Other destinations keep dlt's preference.
