@@ -4,6 +4,9 @@ A delivery is acknowledged only after its file is on disk (written to a temporar
 fsynced, then linked into place), so a crash can lose a delivery only before the 200,
 when EasyPost retries it. The event id is the file name, so a retried or replayed
 delivery finds its file already there and is not stored twice.
+
+Files wait in ``<shard>/`` until a load has read them; then ``set_aside`` moves them to
+``loaded/<shard>/``, so each pass lists what arrived lately, not every event ever received.
 """
 
 from __future__ import annotations
@@ -12,10 +15,14 @@ import hashlib
 import json
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+# Where files wait to be loaded (the shard folders), and where loaded files are set aside.
+PENDING_GLOB = "[0-9a-f][0-9a-f]/*.json"
+LOADED = "loaded"
 
 
 class LandingError(ValueError):
@@ -36,7 +43,7 @@ def land_event(landing: Path, event: dict[str, Any]) -> bool:
     """Write the event durably; False when an event with this id was landed before."""
     target = event_path(landing, event)
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
+    if target.exists() or _loaded_path(landing, target).exists():
         return False
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     with temporary.open("wb") as handle:
@@ -56,3 +63,29 @@ def land_event(landing: Path, event: dict[str, Any]) -> bool:
     finally:
         os.close(directory)
     return True
+
+
+def set_aside(landing: Path, read_before: datetime) -> int:
+    """Move the waiting files last modified before ``read_before`` to ``loaded/``; how many.
+
+    ``read_before`` is the landing source's committed cursor: a load never reads a file
+    modified before it again, so moving those files changes nothing a load reads. A delivery
+    landing during the move can at worst be stored twice, and its rows merge on the event id.
+    """
+    moved = 0
+    cutoff = read_before.timestamp()
+    for waiting in landing.glob(PENDING_GLOB):
+        try:
+            if waiting.stat().st_mtime >= cutoff:
+                continue
+            target = _loaded_path(landing, waiting)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(waiting, target)
+        except FileNotFoundError:  # set aside by a concurrent call
+            continue
+        moved += 1
+    return moved
+
+
+def _loaded_path(landing: Path, waiting: Path) -> Path:
+    return landing / LOADED / waiting.parent.name / waiting.name

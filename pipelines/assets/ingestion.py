@@ -12,7 +12,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from connectors.calendar import calendar_source
 from connectors.click_and_drop.source import click_and_drop_source
 from connectors.destination import load_pending_packages, loader_file_format, warehouse_pipeline
-from connectors.easypost.source import easypost_landing_source
+from connectors.easypost.source import easypost_landing_source, set_aside_loaded_files
 from connectors.shopify import shopify_source
 from connectors.stripe import stripe_source
 from connectors.warehouse_feeds import warehouse_feeds_source
@@ -58,13 +58,22 @@ def landing_folder(source_name: str, folder: Callable[[DataPaths], Path]) -> Cal
     return run_kwargs
 
 
+def _set_aside_loaded_webhooks(pipeline: Any, kwargs: dict[str, Any]) -> int:
+    url = kwargs.get("bucket_url") or dlt_lib.config.get("sources.easypost.bucket_url")
+    return set_aside_loaded_files(pipeline, url) if url else 0
+
+
 def source_assets(
     name: str,
     build_source: Callable[..., Any],
     *credentials: str,
     run_kwargs: Callable[[], dict[str, Any]] = dict,
+    after_load: Callable[[Any, dict[str, Any]], int] | None = None,
 ) -> AssetsDefinition:
-    """Assets for one dlt source, loading into the warehouse through the single writer pool."""
+    """Assets for one dlt source, loading into the warehouse through the single writer pool.
+
+    ``after_load(pipeline, source kwargs)`` runs once the load has committed (the landing
+    area of the carrier's webhooks sets its loaded files aside) and says how many files it moved."""
     placeholders = dict.fromkeys(credentials, AT_RUN_TIME)
 
     @dlt_assets(
@@ -81,7 +90,8 @@ def source_assets(
         pending = load_pending_packages(pipeline)
         if pending is not None:
             context.log.info(f"loaded package(s) {pending.loads_ids} a previous run left pending")
-        source = build_source(**run_kwargs())
+        kwargs = run_kwargs()
+        source = build_source(**kwargs)
         yield from dlt.run(
             context=context, dlt_source=source, dlt_pipeline=pipeline,
             loader_file_format=loader_file_format(pipeline),
@@ -90,6 +100,8 @@ def source_assets(
         erased = reapply_erasures(data_paths().warehouse, pipeline.dataset_name)
         if erased:
             context.log.info(f"erased {erased} reloaded row(s) of customers erased on request")
+        if after_load is not None and (moved := after_load(pipeline, kwargs)):
+            context.log.info(f"set aside {moved} landed file(s) the load has read")
 
     return _assets
 
@@ -107,6 +119,7 @@ warehouse_feeds_assets = source_assets(
 tracking_assets = source_assets(
     "easypost", easypost_landing_source, "bucket_url",
     run_kwargs=landing_folder("easypost", lambda paths: paths.tracking_webhooks_landing),
+    after_load=_set_aside_loaded_webhooks,
 )
 helpdesk_assets = source_assets("zendesk", zendesk_source, "base_url", "email", "api_token")
 calendar_assets = source_assets("calendar", calendar_source)

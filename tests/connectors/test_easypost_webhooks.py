@@ -17,10 +17,10 @@ import pytest
 import requests
 
 from connectors.destination import warehouse_pipeline
-from connectors.easypost.landing import land_event
+from connectors.easypost.landing import LOADED, PENDING_GLOB, land_event
 from connectors.easypost.receiver import WEBHOOK_PATH, create_receiver
 from connectors.easypost.signature import SIGNATURE_HEADER, sign
-from connectors.easypost.source import easypost_landing_source
+from connectors.easypost.source import easypost_landing_source, set_aside_loaded_files
 from orderloop.background_server import serving
 from tests.connectors.support import SLOW_LANDING, dlt_packages, files_read, kill_when
 
@@ -107,6 +107,45 @@ def test_landed_events_load_once_with_their_own_timestamps(receiver, data_paths)
         ).fetchone()
     assert rows == [("evt_a", "in_transit"), ("evt_b", "delivered")]
     assert details[0] == 2
+
+
+def _landed_at(landing, event_id: str, seconds: int) -> None:
+    """Give a landed file a known modification time (the cursor), one second apart per event."""
+    (path,) = landing.glob(f"*/{event_id}.json")
+    stamp = NOW.timestamp() + seconds
+    os.utime(path, (stamp, stamp))
+
+
+def test_loaded_files_are_set_aside_so_a_load_lists_only_what_arrived_since(receiver, data_paths):
+    url, landing = receiver
+    for second in range(5):
+        assert post(url, tracker_event(f"evt_{second}")).json()["status"] == "stored"
+        _landed_at(landing, f"evt_{second}", second)
+    pipeline = warehouse_pipeline("easypost", data_paths.warehouse, data_paths.dlt_pipelines)
+    pipeline.run(easypost_landing_source(bucket_url=landing.as_uri()))
+
+    # The committed cursor is the newest file's time: the four older files are set aside, the
+    # newest waits (the cursor keeps it out of the next load; it goes once a newer one passes).
+    assert set_aside_loaded_files(pipeline, landing.as_uri()) == 4
+    assert [p.stem for p in landing.glob(PENDING_GLOB)] == ["evt_4"]
+    assert sorted(p.stem for p in (landing / LOADED).rglob("*.json")) == [f"evt_{n}" for n in range(4)]
+    # A redelivery of an event set aside is still a duplicate.
+    assert post(url, tracker_event("evt_0")).json()["status"] == "duplicate"
+    assert [p.stem for p in landing.glob(PENDING_GLOB)] == ["evt_4"]
+
+    post(url, tracker_event("evt_5"))
+    _landed_at(landing, "evt_5", 10)
+    pipeline.run(easypost_landing_source(bucket_url=landing.as_uri()))
+    assert set_aside_loaded_files(pipeline, landing.as_uri()) == 1
+    assert [p.stem for p in landing.glob(PENDING_GLOB)] == ["evt_5"]
+    with duckdb.connect(str(data_paths.warehouse), read_only=True) as conn:
+        rows, events, loads = conn.execute(
+            "select count(*), count(distinct id), count(distinct _dlt_load_id)"
+            " from raw_easypost.tracker_events"
+        ).fetchone()
+    assert rows == events == 6 and loads == 2
+    # A landing area that is not a local folder is left as it is.
+    assert set_aside_loaded_files(pipeline, "memory://landing") == 0
 
 
 def test_the_sandbox_carrier_delivers_duplicates_out_of_order_and_each_event_lands_once(world, data_paths):

@@ -79,6 +79,19 @@ def test_the_pass_reaches_nothing_beyond_127_0_0_1(looped_world):
     assert outside_calls == []
 
 
+def test_the_carrier_events_the_pass_loaded_are_set_aside(looped_world):
+    """The next pass lists only what arrived since (connectors/easypost/landing.py)."""
+    from connectors.easypost.landing import LOADED, PENDING_GLOB
+
+    paths, *_ = looped_world
+    landing = paths.tracking_webhooks_landing
+    waiting = list(landing.glob(PENDING_GLOB))
+    set_aside = list((landing / LOADED).glob(PENDING_GLOB))
+    events = _scalar(paths.warehouse, "select count(distinct id) from raw_easypost.tracker_events")
+    assert set_aside and len(waiting) < len(set_aside)
+    assert len(waiting) + len(set_aside) == events
+
+
 def test_fct_orders_holds_exactly_the_sandbox_orders(looped_world):
     paths, *_ = looped_world
     stats = world_stats(paths.sandbox)
