@@ -8,6 +8,7 @@ sandbox's own account of what it holds.
 from __future__ import annotations
 
 import threading
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,16 +46,21 @@ def _outside_calls_recorded() -> Iterator[list[str]]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     proxy = f"http://127.0.0.1:{server.server_address[1]}"
-    with pytest.MonkeyPatch.context() as env:
-        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-            env.setenv(name, proxy)
-        for name in ("NO_PROXY", "no_proxy"):
-            env.setenv(name, "127.0.0.1,localhost")
-        try:
+    # urllib's global opener reads the proxy variables once, when first used, and keeps them:
+    # dropped on the way in so this process's urllib calls meet the recorder too, and on the
+    # way out so later tests in this worker do not send 127.0.0.1 calls to a closed proxy.
+    urllib.request.install_opener(None)
+    try:
+        with pytest.MonkeyPatch.context() as env:
+            for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+                env.setenv(name, proxy)
+            for name in ("NO_PROXY", "no_proxy"):
+                env.setenv(name, "127.0.0.1,localhost")
             yield seen
-        finally:
-            server.shutdown()
-            server.server_close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        urllib.request.install_opener(None)
 
 
 @pytest.fixture(scope="module")
