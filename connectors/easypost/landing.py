@@ -5,8 +5,8 @@ fsynced, then linked into place), so a crash can lose a delivery only before the
 when EasyPost retries it. The event id is the file name, so a retried or replayed
 delivery finds its file already there and is not stored twice.
 
-Files wait in ``<shard>/`` until a load has read them; then ``set_aside`` moves them to
-``loaded/<shard>/``, so each pass lists what arrived lately, not every event ever received.
+Files wait in ``<shard>/`` until a load has committed their events; then ``set_aside`` moves
+them to ``loaded/<shard>/``, so each pass reads what arrived since, not every event ever received.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import hashlib
 import json
 import os
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+_WAITING_NAME = re.compile(r"^[0-9a-f]{2}/[A-Za-z0-9_-]{1,100}\.json$")
 # Where files wait to be loaded (the shard folders), and where loaded files are set aside.
 PENDING_GLOB = "[0-9a-f][0-9a-f]/*.json"
 LOADED = "loaded"
@@ -65,21 +65,25 @@ def land_event(landing: Path, event: dict[str, Any]) -> bool:
     return True
 
 
-def set_aside(landing: Path, read_before: datetime) -> int:
-    """Move the waiting files last modified before ``read_before`` to ``loaded/``; how many.
+def waiting_files(landing: Path) -> dict[str, Path]:
+    """The files waiting to be loaded, by their name under ``landing`` ("<shard>/<id>.json",
+    the name a load records). Anything else in the shard folders was not landed here."""
+    waiting = {}
+    for path in landing.glob(PENDING_GLOB):
+        name = path.relative_to(landing).as_posix()
+        if _WAITING_NAME.match(name):
+            waiting[name] = path
+    return waiting
 
-    ``read_before`` is the landing source's committed cursor: a load never reads a file
-    modified before it again, so moving those files changes nothing a load reads. A delivery
-    landing during the move can at worst be stored twice, and its rows merge on the event id.
-    """
+
+def set_aside(landing: Path, loaded: list[Path]) -> int:
+    """Move the waiting files in ``loaded`` (their events are in the warehouse) to ``loaded/``;
+    how many. The receiver still finds them there, so a redelivery stays a duplicate."""
     moved = 0
-    cutoff = read_before.timestamp()
-    for waiting in landing.glob(PENDING_GLOB):
+    for waiting in loaded:
+        target = _loaded_path(landing, waiting)
+        target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            if waiting.stat().st_mtime >= cutoff:
-                continue
-            target = _loaded_path(landing, waiting)
-            target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(waiting, target)
         except FileNotFoundError:  # set aside by a concurrent call
             continue

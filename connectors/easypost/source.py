@@ -1,21 +1,21 @@
 """dlt source that loads landed EasyPost events (tracker updates) from the landing area.
 
-Each landed file is one Event; a file is read once (incremental on its modification
-time) and rows merge on the event id, so a re-run or a duplicate delivery adds nothing.
-The tracker's history (``tracking_details``) becomes a child table; ordering events by
-their own timestamps, not arrival, is the models' job.
+Each landed file is one Event and rows merge on the event id, so a re-run or a duplicate
+delivery adds nothing. The tracker's history (``tracking_details``) becomes a child table;
+ordering events by their own timestamps, not arrival, is the models' job.
 
-The source lists only the files waiting in the landing area's shard folders. After a load,
-``set_aside_loaded_files`` moves the ones its committed cursor excludes to ``loaded/``: the
-cursor alone would keep them out of the load, but every run would still list and filter
-every event ever received (3.3 s at 45,785 files, docs/PERFORMANCE.md step 35).
+A local landing area is a queue: the source reads every file waiting in its shard folders,
+and once the load has committed ``set_aside_loaded_files`` moves the files whose events the
+warehouse now holds to ``loaded/``. No clock decides what a load reads, so a delivery linked
+while a load lists the folders waits for the next load instead of being skipped; a crash
+before the move only makes the next load read those files again, and their rows merge. A
+remote bucket (which nothing moves) keeps a cursor on the files' modification time instead.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -24,13 +24,13 @@ import dlt
 from dlt.pipeline.pipeline import Pipeline
 from dlt.sources.filesystem import FileItemDict, filesystem
 
-from connectors.easypost.landing import PENDING_GLOB, set_aside
+from connectors.easypost.landing import PENDING_GLOB, set_aside, waiting_files
 from connectors.schema_hints import nullable_columns
 
 SOURCE = "easypost"
-# dlt keeps the cursor in the state of the listing resource, under its default name.
-FILES_RESOURCE = "filesystem"
+# A remote bucket's cursor: the files' modification time (the listing's field).
 CURSOR = "modification_date"
+EVENTS_TABLE = "tracker_events"
 
 EVENT_COLUMNS = nullable_columns(
     id="text",
@@ -51,22 +51,44 @@ EVENT_COLUMNS = nullable_columns(
 def easypost_landing_source(bucket_url: str = dlt.config.value) -> Any:
     """Tracker events from the webhook landing area (a folder or any fsspec URL)."""
     files = filesystem(bucket_url=bucket_url, file_glob=PENDING_GLOB)
-    files.apply_hints(incremental=dlt.sources.incremental(CURSOR))
+    if _local_folder(bucket_url) is None:
+        # Nothing sets a remote bucket's files aside, so the cursor keeps loaded files out. A
+        # file that appears with an older time than one already loaded is missed there.
+        files.apply_hints(incremental=dlt.sources.incremental(CURSOR))
     return files | tracker_events
 
 
 def set_aside_loaded_files(pipeline: Pipeline, bucket_url: str) -> int:
-    """After ``pipeline`` loaded this source: move the landed files its committed cursor
-    excludes to ``loaded/``; how many. A landing area that is not a local folder is left as it is."""
+    """After ``pipeline`` loaded this source: move the waiting files whose events the warehouse
+    holds to ``loaded/``; how many. A landing area that is not a local folder is left as it is.
+
+    The warehouse, not the listing, says what was loaded: a file that landed after the load
+    listed the folders has no row yet and stays for the next load."""
+    landing = _local_folder(bucket_url)
+    if landing is None:
+        return 0
+    waiting = waiting_files(landing)
+    if not waiting:
+        return 0
+    loaded: set[str] = set()
+    with pipeline.sql_client() as client:
+        table = client.make_qualified_table_name(EVENTS_TABLE)
+        names = sorted(waiting)
+        for start in range(0, len(names), _NAMES_PER_QUERY):
+            # The names are "<shard>/<event id>.json" with a plain id (landing.waiting_files),
+            # so they are safe as literals, which every destination's SQL takes alike.
+            listed = ", ".join(f"'{name}'" for name in names[start:start + _NAMES_PER_QUERY])
+            rows = client.execute_sql(f"select file_name from {table} where file_name in ({listed})")
+            loaded.update(name for (name,) in rows or [])
+    return set_aside(landing, [waiting[name] for name in sorted(loaded)])
+
+
+_NAMES_PER_QUERY = 1000
+
+
+def _local_folder(bucket_url: str) -> Path | None:
     url = urlparse(bucket_url)
-    if url.scheme != "file":
-        return 0
-    resources = pipeline.state.get("sources", {}).get(SOURCE, {}).get("resources", {})
-    cursor = resources.get(FILES_RESOURCE, {}).get("incremental", {}).get(CURSOR, {}).get("last_value")
-    if cursor is None:
-        return 0
-    read_before = cursor if isinstance(cursor, datetime) else datetime.fromisoformat(str(cursor))
-    return set_aside(Path(unquote(url.path)), read_before)
+    return Path(unquote(url.path)) if url.scheme == "file" else None
 
 
 @dlt.transformer(name="tracker_events", primary_key="id", write_disposition="merge", columns=EVENT_COLUMNS)

@@ -110,42 +110,88 @@ def test_landed_events_load_once_with_their_own_timestamps(receiver, data_paths)
 
 
 def _landed_at(landing, event_id: str, seconds: int) -> None:
-    """Give a landed file a known modification time (the cursor), one second apart per event."""
+    """Give a landed file a known modification time, ``seconds`` after NOW."""
     (path,) = landing.glob(f"*/{event_id}.json")
     stamp = NOW.timestamp() + seconds
     os.utime(path, (stamp, stamp))
 
 
-def test_loaded_files_are_set_aside_so_a_load_lists_only_what_arrived_since(receiver, data_paths):
-    url, landing = receiver
-    for second in range(5):
-        assert post(url, tracker_event(f"evt_{second}")).json()["status"] == "stored"
-        _landed_at(landing, f"evt_{second}", second)
-    pipeline = warehouse_pipeline("easypost", data_paths.warehouse, data_paths.dlt_pipelines)
-    pipeline.run(easypost_landing_source(bucket_url=landing.as_uri()))
+def _waiting(landing) -> list[str]:
+    return sorted(p.stem for p in landing.glob(PENDING_GLOB))
 
-    # The committed cursor is the newest file's time: the four older files are set aside, the
-    # newest waits (the cursor keeps it out of the next load; it goes once a newer one passes).
-    assert set_aside_loaded_files(pipeline, landing.as_uri()) == 4
-    assert [p.stem for p in landing.glob(PENDING_GLOB)] == ["evt_4"]
-    assert sorted(p.stem for p in (landing / LOADED).rglob("*.json")) == [f"evt_{n}" for n in range(4)]
-    # A redelivery of an event set aside is still a duplicate.
-    assert post(url, tracker_event("evt_0")).json()["status"] == "duplicate"
-    assert [p.stem for p in landing.glob(PENDING_GLOB)] == ["evt_4"]
 
-    post(url, tracker_event("evt_5"))
-    _landed_at(landing, "evt_5", 10)
-    pipeline.run(easypost_landing_source(bucket_url=landing.as_uri()))
-    assert set_aside_loaded_files(pipeline, landing.as_uri()) == 1
-    assert [p.stem for p in landing.glob(PENDING_GLOB)] == ["evt_5"]
-    with duckdb.connect(str(data_paths.warehouse), read_only=True) as conn:
-        rows, events, loads = conn.execute(
+def _raw_events(warehouse) -> tuple[int, int, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return conn.execute(
             "select count(*), count(distinct id), count(distinct _dlt_load_id)"
             " from raw_easypost.tracker_events"
         ).fetchone()
+
+
+def test_loaded_files_are_set_aside_so_a_load_reads_only_what_arrived_since(receiver, data_paths):
+    url, landing = receiver
+    for second in range(5):
+        assert post(url, tracker_event(f"evt_{second}")).json()["status"] == "stored"
+    pipeline = warehouse_pipeline("easypost", data_paths.warehouse, data_paths.dlt_pipelines)
+    pipeline.run(easypost_landing_source(bucket_url=landing.as_uri()))
+
+    # Every file the load committed leaves the queue.
+    assert set_aside_loaded_files(pipeline, landing.as_uri()) == 5
+    assert _waiting(landing) == []
+    assert sorted(p.stem for p in (landing / LOADED).rglob("*.json")) == [f"evt_{n}" for n in range(5)]
+    # A redelivery of an event set aside is still a duplicate.
+    assert post(url, tracker_event("evt_0")).json()["status"] == "duplicate"
+    assert _waiting(landing) == []
+
+    post(url, tracker_event("evt_5"))
+    pipeline.run(easypost_landing_source(bucket_url=landing.as_uri()))
+    assert set_aside_loaded_files(pipeline, landing.as_uri()) == 1
+    assert _waiting(landing) == []
+    rows, events, loads = _raw_events(data_paths.warehouse)
     assert rows == events == 6 and loads == 2
+    # With nothing waiting, a load reads nothing and sets nothing aside.
+    pipeline.run(easypost_landing_source(bucket_url=landing.as_uri()))
+    assert set_aside_loaded_files(pipeline, landing.as_uri()) == 0
+    assert _raw_events(data_paths.warehouse) == (6, 6, 2)
     # A landing area that is not a local folder is left as it is.
     assert set_aside_loaded_files(pipeline, "memory://landing") == 0
+
+
+def test_a_delivery_landing_while_a_load_runs_waits_for_the_next_load(receiver, data_paths):
+    """A file linked after the load listed the folders, with an older modification time than
+    files the load read (written before a slow fsync, or linked into a shard folder the listing
+    had passed), is neither lost nor set aside unloaded: a cursor on the time skipped it."""
+    url, landing = receiver
+    post(url, tracker_event("evt_new"))
+    _landed_at(landing, "evt_new", 10)
+    pipeline = warehouse_pipeline("easypost", data_paths.warehouse, data_paths.dlt_pipelines)
+    pipeline.run(easypost_landing_source(bucket_url=landing.as_uri()))
+
+    post(url, tracker_event("evt_late"))  # lands after the load, before the set-aside
+    _landed_at(landing, "evt_late", 0)  # older than the newest file loaded
+    assert set_aside_loaded_files(pipeline, landing.as_uri()) == 1
+    assert _waiting(landing) == ["evt_late"]
+
+    pipeline.run(easypost_landing_source(bucket_url=landing.as_uri()))
+    assert set_aside_loaded_files(pipeline, landing.as_uri()) == 1
+    assert _waiting(landing) == []
+    with duckdb.connect(str(data_paths.warehouse), read_only=True) as conn:
+        ids = conn.execute("select id from raw_easypost.tracker_events order by id").fetchall()
+    assert ids == [("evt_late",), ("evt_new",)]
+
+
+def test_a_load_whose_files_were_not_set_aside_adds_nothing_when_read_again(receiver, data_paths):
+    """A pass killed between the load's commit and the set-aside leaves the files waiting."""
+    url, landing = receiver
+    for n in range(3):
+        post(url, tracker_event(f"evt_{n}"))
+    pipeline = warehouse_pipeline("easypost", data_paths.warehouse, data_paths.dlt_pipelines)
+    pipeline.run(easypost_landing_source(bucket_url=landing.as_uri()))
+    pipeline.run(easypost_landing_source(bucket_url=landing.as_uri()))  # no set-aside between
+    rows, events, _ = _raw_events(data_paths.warehouse)
+    assert rows == events == 3
+    assert set_aside_loaded_files(pipeline, landing.as_uri()) == 3
+    assert _waiting(landing) == []
 
 
 def test_the_sandbox_carrier_delivers_duplicates_out_of_order_and_each_event_lands_once(world, data_paths):
@@ -172,7 +218,8 @@ def test_the_sandbox_carrier_delivers_duplicates_out_of_order_and_each_event_lan
     pipeline.run(easypost_landing_source(bucket_url=landing.as_uri()))
     with duckdb.connect(str(data_paths.warehouse), read_only=True) as conn:
         loaded, distinct = conn.execute(
-            "select count(*), count(distinct id) from raw_easypost.tracker_events"
+            "select count(*), count(distinct id) "
+            " from raw_easypost.tracker_events"
         ).fetchone()
     assert loaded == distinct == stats["events_delivered"]
 
@@ -207,7 +254,8 @@ def _loaded_events(paths) -> tuple[int, int, int]:
     """Events in the warehouse: rows, distinct ids, distinct landed files."""
     with duckdb.connect(str(paths.warehouse), read_only=True) as conn:
         return conn.execute(
-            "select count(*), count(distinct id), count(distinct file_name) from raw_easypost.tracker_events"
+            "select count(*), count(distinct id), count(distinct file_name) "
+            " from raw_easypost.tracker_events"
         ).fetchone()
 
 
