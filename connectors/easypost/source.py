@@ -87,8 +87,11 @@ _NAMES_PER_QUERY = 1000
 
 
 def _local_folder(bucket_url: str) -> Path | None:
+    """The folder of a ``file://`` URL or a plain path (dlt reads both as local), else None."""
     url = urlparse(bucket_url)
-    return Path(unquote(url.path)) if url.scheme == "file" else None
+    if url.scheme == "file":
+        return Path(unquote(url.path))
+    return Path(bucket_url) if url.scheme == "" else None
 
 
 @dlt.transformer(name="tracker_events", primary_key="id", write_disposition="merge", columns=EVENT_COLUMNS)

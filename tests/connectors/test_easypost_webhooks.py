@@ -153,8 +153,12 @@ def test_loaded_files_are_set_aside_so_a_load_reads_only_what_arrived_since(rece
     pipeline.run(easypost_landing_source(bucket_url=landing.as_uri()))
     assert set_aside_loaded_files(pipeline, landing.as_uri()) == 0
     assert _raw_events(data_paths.warehouse) == (6, 6, 2)
-    # A landing area that is not a local folder is left as it is.
+    # A landing area that is not a local folder is left as it is; a plain path is local.
     assert set_aside_loaded_files(pipeline, "memory://landing") == 0
+    post(url, tracker_event("evt_6"))
+    pipeline.run(easypost_landing_source(bucket_url=str(landing)))
+    assert set_aside_loaded_files(pipeline, str(landing)) == 1
+    assert _raw_events(data_paths.warehouse) == (7, 7, 3)
 
 
 def test_a_delivery_landing_while_a_load_runs_waits_for_the_next_load(receiver, data_paths):
