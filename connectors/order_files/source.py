@@ -15,6 +15,7 @@ from typing import Any
 import dlt
 from dlt.sources.filesystem import FileItemDict, filesystem
 
+from connectors.file_drops import unread_files
 from connectors.order_files.mapping import OrderFileMapping
 from connectors.order_files.parsing import LINES_TABLE, QUARANTINE_TABLE, ImportTally, parse_order_file
 from connectors.schema_hints import nullable_columns
@@ -35,10 +36,8 @@ def order_files_source(
 ) -> Any:
     """Order lines (and quarantined rows) from the CSV files under ``bucket_url``."""
     files = filesystem(bucket_url=bucket_url, file_glob=file_glob)
-    if only_new_files:
-        # A landing folder keeps growing: read each file once, when it arrives or changes.
-        files.apply_hints(incremental=dlt.sources.incremental("modification_date"))
-    return files | order_lines(mapping, tally if tally is not None else ImportTally(), now)
+    # A landing folder keeps growing: read each file once, when it arrives or changes.
+    return files | order_lines(mapping, tally if tally is not None else ImportTally(), now, only_new_files)
 
 
 # Every canonical column exists from the first load on, even if a file leaves it empty.
@@ -73,11 +72,16 @@ LINE_COLUMNS = nullable_columns(
     columns=LINE_COLUMNS,
 )
 def order_lines(
-    files: list[FileItemDict], mapping: OrderFileMapping, tally: ImportTally, now: datetime | None
+    files: list[FileItemDict],
+    mapping: OrderFileMapping,
+    tally: ImportTally,
+    now: datetime | None,
+    only_new_files: bool = True,
 ) -> Iterator[Any]:
     """One batch per file and table: dlt recomputes a table's schema for every marked item, so
-    rows yielded one by one (quarantined ones marked for their table) made loading slow."""
-    for file in files:
+    rows yielded one by one (quarantined ones marked for their table) made loading slow.
+    ``only_new_files`` skips the files read before as they are (an explicit import reads all)."""
+    for file in unread_files(files) if only_new_files else files:
         lines: list[dict[str, Any]] = []
         quarantined: list[dict[str, Any]] = []
         for table, record in parse_order_file(file.read_bytes(), file["relative_path"], mapping, now, tally):

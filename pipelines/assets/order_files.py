@@ -2,8 +2,8 @@
 
 ``<landing>/orders/<name>/mapping.yaml`` says how to read the CSV files beside it, so an
 eBay report folder and a merchant's own export folder each carry their own mapping. Each
-subfolder loads through its own dlt pipeline, so each keeps its own "files already read"
-cursor.
+subfolder loads through its own dlt pipeline, so each keeps its own memory of the files
+already read (connectors/file_drops.py).
 """
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset

@@ -109,6 +109,32 @@ def test_files_are_read_once_and_resent_files_add_nothing(data_paths, tmp_path):
     assert _count(data_paths, "quarantine") == 4  # two bad rows in each of the two files
 
 
+def test_a_file_copied_in_with_an_older_time_is_read_and_nothing_is_read_twice(data_paths, tmp_path):
+    """A cursor on modification time skipped a file older than one already read (a copy that
+    keeps its time, as scp -p makes); connectors/file_drops.py remembers each file read instead."""
+    landing = tmp_path / "3pl"
+    _drop(landing, "leeds", "stock", "today.csv", STOCK)
+    pipeline = warehouse_pipeline("warehouse_feeds", data_paths.warehouse, data_paths.dlt_pipelines)
+    pipeline.run(warehouse_feeds_source(bucket_url=landing.as_uri()))
+    stock_rows = _count(data_paths, "stock")
+
+    _drop(landing, "leeds", "fulfilment", "yesterday.csv", FULFILMENT)
+    yesterday = (landing / "leeds" / "fulfilment" / "yesterday.csv")
+    older = (landing / "leeds" / "stock" / "today.csv").stat().st_mtime - 86_400
+    os.utime(yesterday, (older, older))
+    pipeline.run(warehouse_feeds_source(bucket_url=landing.as_uri()))
+    assert _count(data_paths, "fulfilment") == 3
+    assert _count(data_paths, "stock") == stock_rows
+
+    # Nothing new: no file is read again, so the load adds no package.
+    info = pipeline.run(warehouse_feeds_source(bucket_url=landing.as_uri()))
+    assert info.loads_ids == []
+    # A file rewritten in place (a new size) is read again; its rows merge on their keys.
+    yesterday.write_text(FULFILMENT + "#1004,packed,2026-11-20T16:00:00+00:00,,,\n")
+    pipeline.run(warehouse_feeds_source(bucket_url=landing.as_uri()))
+    assert _count(data_paths, "fulfilment") == 4
+
+
 def test_the_sandbox_3pls_feeds_reconcile_rows_loaded_plus_quarantined(world, tmp_path):
     """The sandbox's independent 3PL writer, with malformed rows on purpose, against our source."""
     from sandbox.warehouse_files import write_feeds
