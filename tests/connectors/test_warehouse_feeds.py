@@ -135,6 +135,31 @@ def test_a_file_copied_in_with_an_older_time_is_read_and_nothing_is_read_twice(d
     assert _count(data_paths, "fulfilment") == 4
 
 
+def test_the_memory_of_files_read_keeps_a_window_and_a_file_older_than_it_is_not_read(data_paths, tmp_path):
+    """dlt writes the whole state with each load, so the files remembered are bounded: those of
+    the REMEMBER_DAYS before the newest file read. A copy older than that is a replay."""
+    from connectors.file_drops import FILES_READ, REMEMBER_DAYS
+
+    landing = tmp_path / "3pl"
+    day = 86_400
+    _drop(landing, "leeds", "stock", "old.csv", STOCK)
+    newest = (landing / "leeds" / "stock" / "old.csv").stat().st_mtime
+    os.utime(landing / "leeds" / "stock" / "old.csv", (newest - (REMEMBER_DAYS + 5) * day,) * 2)
+    pipeline = warehouse_pipeline("warehouse_feeds", data_paths.warehouse, data_paths.dlt_pipelines)
+    pipeline.run(warehouse_feeds_source(bucket_url=landing.as_uri()))
+    assert _count(data_paths, "stock") > 0  # the first file read opens the window
+
+    _drop(landing, "leeds", "fulfilment", "new.csv", FULFILMENT)
+    pipeline.run(warehouse_feeds_source(bucket_url=landing.as_uri()))
+    remembered = pipeline.state["sources"]["warehouse_feeds"]["resources"]["feed_rows"][FILES_READ]
+    assert list(remembered) == ["leeds/fulfilment/new.csv"]  # old.csv is now outside the window
+
+    _drop(landing, "leeds", "returns", "replayed.csv", RETURNS)
+    os.utime(landing / "leeds" / "returns" / "replayed.csv", (newest - (REMEMBER_DAYS + 1) * day,) * 2)
+    info = pipeline.run(warehouse_feeds_source(bucket_url=landing.as_uri()))
+    assert info.loads_ids == []  # neither the replayed copy nor old.csv is read again
+
+
 def test_the_sandbox_3pls_feeds_reconcile_rows_loaded_plus_quarantined(world, tmp_path):
     """The sandbox's independent 3PL writer, with malformed rows on purpose, against our source."""
     from sandbox.warehouse_files import write_feeds
