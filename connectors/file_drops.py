@@ -22,10 +22,15 @@ from dlt.sources.filesystem import FileItemDict
 FILES_READ = "files_read"
 READ_THROUGH = "files_read_through"
 REMEMBER_DAYS = 30
+# The listing in one page (dlt's default is 100 files), so one call of the reader sees every file
+# under the window earlier loads left: in pages, whose readers dlt interleaves, a page read after
+# another had finished would find the window moved past its older files before reading them.
+ONE_PAGE = 1_000_000
 
 
 def unread_files(files: Iterable[FileItemDict]) -> Iterator[FileItemDict]:
-    """The files not read before as they are now; call it from the transformer reading them.
+    """The files not read before as they are now; call it from the transformer reading them,
+    with the listing in one page (``filesystem(..., files_per_page=ONE_PAGE)``).
 
     A file changed since it was read (a new time or size) is read again; its rows merge on their
     keys.

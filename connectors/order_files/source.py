@@ -15,7 +15,7 @@ from typing import Any
 import dlt
 from dlt.sources.filesystem import FileItemDict, filesystem
 
-from connectors.file_drops import unread_files
+from connectors.file_drops import ONE_PAGE, unread_files
 from connectors.order_files.mapping import OrderFileMapping
 from connectors.order_files.parsing import LINES_TABLE, QUARANTINE_TABLE, ImportTally, parse_order_file
 from connectors.schema_hints import nullable_columns
@@ -35,7 +35,7 @@ def order_files_source(
     now: datetime | None = None,
 ) -> Any:
     """Order lines (and quarantined rows) from the CSV files under ``bucket_url``."""
-    files = filesystem(bucket_url=bucket_url, file_glob=file_glob)
+    files = filesystem(bucket_url=bucket_url, file_glob=file_glob, files_per_page=ONE_PAGE)
     # A landing folder keeps growing: read each file once, when it arrives or changes.
     return files | order_lines(mapping, tally if tally is not None else ImportTally(), now, only_new_files)
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import dlt
 from dlt.sources.filesystem import FileItemDict, filesystem
 
-from connectors.file_drops import unread_files
+from connectors.file_drops import ONE_PAGE, unread_files
 from connectors.warehouse_feeds.feeds import FEEDS, QUARANTINE_TABLE, parse_feed_file
 
 TABLE_HINTS = {
@@ -30,7 +30,7 @@ TABLE_HINTS = {
 @dlt.source(name="warehouse_feeds")
 def warehouse_feeds_source(bucket_url: str = dlt.config.value, timezone: str = "Europe/London") -> Any:
     """Stock snapshots, fulfilment updates and returns from every warehouse's folder."""
-    files = filesystem(bucket_url=bucket_url, file_glob="*/*/*.csv")
+    files = filesystem(bucket_url=bucket_url, file_glob="*/*/*.csv", files_per_page=ONE_PAGE)
     return files | feed_rows(ZoneInfo(timezone))
 
 

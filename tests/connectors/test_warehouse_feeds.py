@@ -160,6 +160,23 @@ def test_the_memory_of_files_read_keeps_a_window_and_a_file_older_than_it_is_not
     assert info.loads_ids == []  # neither the replayed copy nor old.csv is read again
 
 
+def test_a_first_load_reads_every_file_however_old_and_however_many(data_paths, tmp_path):
+    """The window of files remembered moves only between loads (connectors/file_drops.py reads
+    the listing in one page): a first load reads files older than it, and more than a page."""
+    from connectors.file_drops import REMEMBER_DAYS
+
+    landing = tmp_path / "3pl"
+    for n in range(120):  # more than dlt's page of 100, listed in no set order; half of them old
+        row = f"SKU-{n},A-01,1,2026-11-20T06:00:00+00:00\n"
+        _drop(landing, "leeds", "stock", f"{n:03d}.csv", "sku,location,on_hand,counted_at\n" + row)
+    newest = (landing / "leeds" / "stock" / "000.csv").stat().st_mtime
+    for n in range(1, 120, 2):
+        os.utime(landing / "leeds" / "stock" / f"{n:03d}.csv", (newest - (REMEMBER_DAYS + 10) * 86_400,) * 2)
+    pipeline = warehouse_pipeline("warehouse_feeds", data_paths.warehouse, data_paths.dlt_pipelines)
+    pipeline.run(warehouse_feeds_source(bucket_url=landing.as_uri()))
+    assert _count(data_paths, "stock") == 120
+
+
 def test_the_sandbox_3pls_feeds_reconcile_rows_loaded_plus_quarantined(world, tmp_path):
     """The sandbox's independent 3PL writer, with malformed rows on purpose, against our source."""
     from sandbox.warehouse_files import write_feeds
