@@ -6,6 +6,8 @@
     - `__this__` is the tested table itself, so a uniqueness test can take the newest
       build's keys and check each against every row:
       `where: "event_id in (select event_id from __this__ where _built_at = __newest_built_at__)"`.
+      A key the model replaces by (its delete+insert `unique_key`) needs only the newest rows:
+      the build deleted every old row holding one of their keys before inserting them.
     When one build wrote every row (a first or full build, as the nightly `--full-refresh`),
     the test reads the whole table without the filter, which would only cost a semi-join.
     At 1M orders with 1% new, the uniqueness of event_id costs about half as much this way. -#}

@@ -77,6 +77,29 @@ def test_an_incremental_build_tests_its_own_rows_against_every_row(builds: Build
         assert statuses[UNIQUE_EVENT_ID] == "fail", (case, statuses)
 
 
+def test_a_key_the_model_replaces_by_is_tested_on_the_newest_rows_alone(
+    builds: Builds, tmp_path: Path
+) -> None:
+    """int_orders_milestoned replaces whole orders (delete+insert on order_id): no old row can
+    share a key with a new one, so the uniqueness of order_id reads only the newest rows."""
+    model, test = "int_orders_milestoned", "test.orderloop.unique_int_orders_milestoned_order_id"
+    clean = _copy(builds.incremental, tmp_path / "orders")
+    statuses, compiled = _dbt_test(clean, tmp_path / "orders_t", model, test)
+    assert statuses[test] == "pass", statuses
+    assert "_built_at = (select max(_built_at)" in compiled and "in (select order_id" not in compiled
+
+    warehouse = _copy(builds.incremental, tmp_path / "duplicate_order")
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute(f"""
+            insert into intermediate.{model}
+            select * from intermediate.{model}
+            where _built_at = (select max(_built_at) from intermediate.{model})
+            limit 1
+        """)
+    statuses, _ = _dbt_test(warehouse, tmp_path / "duplicate_order_t", model, test)
+    assert statuses[test] == "fail", statuses
+
+
 def test_a_full_build_tests_every_row(builds: Builds, tmp_path: Path) -> None:
     statuses, compiled = _dbt_test(_copy(builds.full, tmp_path / "full"), tmp_path / "full_target")
     assert set(statuses.values()) == {"pass"}, statuses
