@@ -12,7 +12,11 @@ For one size N, in one run:
 5. unless skipped, the incremental run: 1% new orders and their events as a second batch,
    loaded into a copy of a full build and built again with ``dbt build``, then checked
    against the limit over both batches; then the same stages once more with nothing new,
-   the fixed cost under every run.
+   the fixed cost under every run;
+6. the floors under orderloop's figures, once: its full build of a world of
+   ``FIXED_COST_ORDERS`` orders (what each stage costs whatever the data: start-up, dbt's
+   work per node) and the write floor (``write_floor``: writing the tables the build
+   materializes, with no query). A target below their sum cannot be met by faster SQL.
 
 Figures are medians over the repeats, with each stage's ratio to the limit. The result is
 written as ``bench_<N>.json`` and ``bench_<N>.md``; the JSON is the record, the table is
@@ -42,6 +46,8 @@ from orderloop.warehouse_memory import duckdb_memory_limit
 RESULTS = Path(__file__).resolve().parent / "results"
 INCREMENTAL_SHARE = 0.01
 DASHBOARD_RENDERS = 7
+# A world small enough that its rows cost next to nothing: its full build is the fixed cost.
+FIXED_COST_ORDERS = 100
 
 
 def _median_run(runs: list[StageRun]) -> dict[str, Any]:
@@ -206,6 +212,7 @@ def _run_bench(
         result["dashboard_pages"] = pages.report["pages"]
     if incremental:
         result["incremental"] = _incremental(world, orders, last_run, work, repeat)
+    result["floors"] = _floors(work, parsed, last_run)
 
     out.mkdir(parents=True, exist_ok=True)
     (out / f"bench_{orders}.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -231,6 +238,28 @@ def _ingest_sources(runs: dict[str, list[StageRun]]) -> dict[str, Any]:
             "ratio_to_duckdb": dlt_seconds / duckdb_seconds if duckdb_seconds else None,
         }
     return sources
+
+
+def _floors(work: Path, parsed: Path, full_run: Path) -> dict[str, Any]:
+    """What orderloop pays whatever the SQL: each stage's fixed cost and the write floor."""
+    world = work / "fixed_cost_world"
+    shutil.rmtree(world, ignore_errors=True)
+    write_world(world, FIXED_COST_ORDERS)
+    run_dir = work / "fixed_cost_run"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    fixed = _full_build(world, run_dir, parsed)
+    shutil.rmtree(run_dir)
+    shutil.rmtree(world)
+    writes = run_stage("bench.write_floor", [
+        "--warehouse", str(full_run / "warehouse.duckdb"), "--manifest", str(parsed / "manifest.json"),
+        "--scratch", str(work / "write_floor.duckdb"),
+    ])
+    return {
+        "fixed_cost_orders": FIXED_COST_ORDERS,
+        "fixed_cost_stages": {stage: _median_run([run]) for stage, run in fixed.items()},
+        "fixed_cost_dbt_nodes": fixed["transform"].report.get("nodes"),
+        "writes": {**writes.report, "peak_rss_mib": writes.peak_rss_mib},
+    }
 
 
 def _incremental(world: Path, orders: int, full_run: Path, work: Path, repeat: int) -> dict[str, Any]:
