@@ -314,6 +314,7 @@ def _incremental(world: Path, orders: int, full_run: Path, work: Path, repeat: i
             for stage, figures in stages.items() if stage.startswith("idle_")
         },
         "slowest_dbt_nodes": runs["transform"][-1].report.get("slowest", []),
+        "dbt_nodes": runs["transform"][-1].report.get("nodes"),
         "cross_check": check,
     }
 

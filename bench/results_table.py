@@ -128,6 +128,17 @@ def transform_floor(floors: dict[str, Any]) -> float:
     return floors["fixed_cost_stages"]["transform"]["seconds"] + floors["writes"]["seconds"]
 
 
+def dbt_seconds_per_node(result: dict[str, Any], incremental: dict[str, Any]) -> float | None:
+    """dbt's own cost per node, whatever the data: the 100-order build's dbt step less the step
+    of a run that builds no node (the process, dbt's start-up, the plan), over its nodes."""
+    floors = result.get("floors")
+    if not floors or not incremental.get("dbt_nodes") or not incremental.get("idle_stages"):
+        return None
+    fixed = floors["fixed_cost_stages"]["transform"]["seconds"]
+    start_up = incremental["idle_stages"]["transform"]["seconds"]
+    return max(fixed - start_up, 0.0) / floors["fixed_cost_dbt_nodes"]
+
+
 def _floor_lines(floors: dict[str, Any], limit: float) -> list[str]:
     fixed = floors["fixed_cost_stages"]
     writes = floors["writes"]
@@ -210,8 +221,16 @@ def _verdicts(result: dict[str, Any], build: dict[str, float]) -> list[str]:
             proportional = (idle + new_share * (build["seconds"] - idle)) / build["seconds"]
             floor = (
                 f" (a run with nothing new: {idle / build['seconds']:.0%}; with work exactly "
-                f"proportional to the new orders above that: {proportional:.0%})"
+                f"proportional to the new orders above that: {proportional:.0%}"
             )
+            per_node = dbt_seconds_per_node(result, incremental)
+            if per_node is not None:
+                with_nodes = proportional + incremental["dbt_nodes"] * per_node / build["seconds"]
+                floor += (
+                    f"; adding dbt's own cost for the {incremental['dbt_nodes']} nodes it built "
+                    f"({per_node * 1000:.0f} ms a node): {with_nodes:.0%}"
+                )
+            floor += ")"
         verdicts.append(
             f"incremental run {share:.0%} of the full build{floor} (target under "
             f"{INCREMENTAL_TARGET_SHARE:.0%}): {'met' if share < INCREMENTAL_TARGET_SHARE else 'missed'}; "
